@@ -22,7 +22,7 @@ help: ## Show this help.
 .PHONY: generate
 generate: ## Generate deepcopy code and CRDs (controller-gen, pinned in go.mod).
 	$(CONTROLLER_GEN) object paths=./operator/api/...
-	$(CONTROLLER_GEN) crd paths=./operator/api/... output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) crd:allowDangerousTypes=true paths=./operator/api/... output:crd:artifacts:config=config/crd/bases
 
 .PHONY: verify-generated
 verify-generated: generate ## Fail when generated files are not current.
