@@ -64,7 +64,7 @@ type ProjectSettingsStatus struct {
 // ProjectSettings is the singleton per managed namespace, named "projectsettings".
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:scope=Namespaced,shortName=ps
+// +kubebuilder:resource:scope=Namespaced,shortName=ps,singular=projectsetting
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="self.metadata.name == 'projectsettings'",message="metadata.name must be 'projectsettings' (singleton per namespace)"
 type ProjectSettings struct {
