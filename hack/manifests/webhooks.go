@@ -1,0 +1,80 @@
+package manifests
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Kinds of the admission webhook configurations.
+const (
+	KindMutatingWebhookConfiguration   = "MutatingWebhookConfiguration"
+	KindValidatingWebhookConfiguration = "ValidatingWebhookConfiguration"
+)
+
+// Local says where a webhook server runs outside the cluster.
+type Local struct {
+	// BaseURL is the server's scheme, host and port, e.g. https://127.0.0.1:9443.
+	// Each webhook's Service path is appended to it.
+	BaseURL string
+	// CABundle (PEM), when set, becomes every webhook's clientConfig.caBundle.
+	CABundle []byte
+}
+
+// LocalWebhookConfigurations returns copies of the webhook configurations among
+// objs that call local instead of the in-cluster Service. Only clientConfig
+// changes: service is replaced by url (BaseURL + the service's path) and, when
+// local.CABundle is set, caBundle is replaced (otherwise an existing one is kept). Rules, selectors, matchConditions,
+// failure policies, timeouts and annotations stay exactly as config/ ships them,
+// so what is tested or run locally is the shipped registration.
+func LocalWebhookConfigurations(objs []*unstructured.Unstructured, local Local) ([]*unstructured.Unstructured, error) {
+	base, err := url.Parse(local.BaseURL)
+	if err != nil || base.Scheme != "https" || base.Host == "" {
+		return nil, fmt.Errorf("webhook base URL %q: must be https://host[:port]", local.BaseURL)
+	}
+	var out []*unstructured.Unstructured
+	for _, o := range OfKind(objs, KindMutatingWebhookConfiguration, KindValidatingWebhookConfiguration) {
+		c := o.DeepCopy()
+		hooks, _, err := unstructured.NestedSlice(c.Object, "webhooks")
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", c.GetKind(), c.GetName(), err)
+		}
+		for i, h := range hooks {
+			hook, ok := h.(map[string]any)
+			if !ok {
+				return nil, fmt.Errorf("%s %s: webhook %d is not an object", c.GetKind(), c.GetName(), i)
+			}
+			if err := pointAt(hook, base, local.CABundle); err != nil {
+				return nil, fmt.Errorf("%s %s: webhook %q: %w", c.GetKind(), c.GetName(), hook["name"], err)
+			}
+		}
+		if err := unstructured.SetNestedSlice(c.Object, hooks, "webhooks"); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", c.GetKind(), c.GetName(), err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func pointAt(hook map[string]any, base *url.URL, caBundle []byte) error {
+	path, found, err := unstructured.NestedString(hook, "clientConfig", "service", "path")
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("clientConfig has no service path to rewrite")
+	}
+	cc := map[string]any{"url": strings.TrimSuffix(base.String(), "/") + path}
+	if old, ok, _ := unstructured.NestedString(hook, "clientConfig", "caBundle"); ok {
+		cc["caBundle"] = old
+	}
+	if len(caBundle) > 0 {
+		// []byte fields travel as base64 in JSON.
+		cc["caBundle"] = base64.StdEncoding.EncodeToString(caBundle)
+	}
+	hook["clientConfig"] = cc
+	return nil
+}
