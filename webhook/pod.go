@@ -1,0 +1,85 @@
+package webhook
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	sigsjson "sigs.k8s.io/json"
+
+	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+)
+
+const (
+	kindPod     = "Pod"
+	kindSession = "AgenticSession"
+)
+
+// runnerLabelKeys are the keys of v1alpha1.RunnerLabels, in the order patches and
+// messages list them.
+var runnerLabelKeys = []string{v1alpha1.LabelRunner, v1alpha1.LabelSession, v1alpha1.LabelApp}
+
+// claimLabelKeys are the runner labels that claim a session: a pod carrying one
+// must be controlled by an AgenticSession (I2).
+var claimLabelKeys = []string{v1alpha1.LabelRunner, v1alpha1.LabelSession}
+
+var podGroupKind = schema.GroupKind{Kind: kindPod}
+
+// podView is the part of a Pod the handlers read. Decoding only this skips the
+// allocations of a full corev1.Pod, and the pod is never re-encoded: the mutator
+// answers with a JSON patch of the labels alone.
+type podView struct {
+	Metadata struct {
+		Name            string                  `json:"name"`
+		GenerateName    string                  `json:"generateName"`
+		Labels          map[string]string       `json:"labels"`
+		OwnerReferences []metav1.OwnerReference `json:"ownerReferences"`
+	} `json:"metadata"`
+}
+
+func decodePod(raw []byte) (*podView, error) {
+	if len(raw) == 0 {
+		return nil, errors.New("the request carries no object")
+	}
+	var p podView
+	// Case-sensitive like the API server, so "Metadata" is not mistaken for metadata.
+	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(raw, &p); err != nil {
+		return nil, fmt.Errorf("decoding the pod: %w", err)
+	}
+	return &p, nil
+}
+
+// sessionOwner returns the name of the AgenticSession (any version of group
+// vteam.ambient-code) that is the pod's controller, if one is.
+func (p *podView) sessionOwner() (string, bool) {
+	for _, ref := range p.Metadata.OwnerReferences {
+		if ref.Controller == nil || !*ref.Controller {
+			continue
+		}
+		// Only one controller reference is valid, so the first decides.
+		gv, err := schema.ParseGroupVersion(ref.APIVersion)
+		if err != nil || gv.Group != v1alpha1.GroupVersion.Group || ref.Kind != kindSession {
+			return "", false
+		}
+		return ref.Name, true
+	}
+	return "", false
+}
+
+// displayName names the pod in messages; on CREATE the name may not be generated yet.
+func (p *podView) displayName() string {
+	if p.Metadata.Name == "" && p.Metadata.GenerateName != "" {
+		return p.Metadata.GenerateName + "*"
+	}
+	return p.Metadata.Name
+}
+
+// escapePointer escapes a map key for use in a JSON pointer (RFC 6901).
+func escapePointer(key string) string {
+	if !strings.ContainsAny(key, "~/") {
+		return key
+	}
+	return strings.NewReplacer("~", "~0", "/", "~1").Replace(key)
+}

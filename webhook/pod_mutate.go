@@ -1,0 +1,64 @@
+package webhook
+
+import (
+	"context"
+	"net/http"
+
+	"gomodules.xyz/jsonpatch/v2"
+	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/klog/v2"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+)
+
+// podMutator gives every runner pod its three runner labels on CREATE (I1).
+type podMutator struct{}
+
+func (podMutator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	if resp, skip := otherKind(req, podGroupKind); skip {
+		return resp
+	}
+	// Labels are fixed at birth; the validator keeps them from changing later.
+	if resp, skip := otherOperation(req, admissionv1.Create); skip {
+		return resp
+	}
+	pod, err := decodePod(req.Object.Raw)
+	if err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	session, ok := pod.sessionOwner()
+	if !ok {
+		return admission.Allowed("not a runner pod: no AgenticSession controller ownerReference")
+	}
+	ops := runnerLabelPatch(pod.Metadata.Labels, session)
+	if len(ops) == 0 {
+		return admission.Allowed("runner labels already set")
+	}
+	patchesTotal.WithLabelValues(kindPod).Inc()
+	logf.FromContext(ctx).V(1).Info("Setting runner pod labels",
+		"pod", klog.KRef(req.Namespace, pod.displayName()), "session", session, "operations", len(ops))
+	return admission.Patched("runner labels set", ops...)
+}
+
+// runnerLabelPatch returns the fewest JSON patch operations that give labels the
+// runner labels of session: one add of the whole map when the pod has no labels
+// (absent or null), else one add or replace per missing or wrong key.
+func runnerLabelPatch(labels map[string]string, session string) []jsonpatch.JsonPatchOperation {
+	want := v1alpha1.RunnerLabels(session)
+	if labels == nil {
+		return []jsonpatch.JsonPatchOperation{jsonpatch.NewOperation("add", "/metadata/labels", want)}
+	}
+	var ops []jsonpatch.JsonPatchOperation
+	for _, key := range runnerLabelKeys {
+		have, ok := labels[key]
+		switch {
+		case !ok:
+			ops = append(ops, jsonpatch.NewOperation("add", "/metadata/labels/"+escapePointer(key), want[key]))
+		case have != want[key]:
+			ops = append(ops, jsonpatch.NewOperation("replace", "/metadata/labels/"+escapePointer(key), want[key]))
+		}
+	}
+	return ops
+}

@@ -1,0 +1,122 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"gomodules.xyz/jsonpatch/v2"
+	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/klog/v2"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+	sigsjson "sigs.k8s.io/json"
+
+	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/operator/conditions"
+)
+
+var (
+	sessionGroupKind = v1alpha1.GroupVersion.WithKind(kindSession).GroupKind()
+	conditionsPath   = field.NewPath("status", "conditions")
+)
+
+// sessionMutator collapses status.conditions of AgenticSessions to one entry per
+// type (I3) on CREATE and UPDATE of the resource and of its status subresource.
+type sessionMutator struct {
+	now func() time.Time
+}
+
+// The session is read raw, down to the conditions list alone: nothing else is
+// decoded or re-encoded, so no field this build does not know can be lost, and the
+// conditions themselves stay maps that keep their unknown keys.
+type sessionView struct {
+	Metadata struct {
+		Name         string `json:"name"`
+		GenerateName string `json:"generateName"`
+	} `json:"metadata"`
+	Status json.RawMessage `json:"status"`
+}
+
+type statusView struct {
+	Conditions json.RawMessage `json:"conditions"`
+}
+
+func (m sessionMutator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	if resp, skip := otherKind(req, sessionGroupKind); skip {
+		return resp
+	}
+	if resp, skip := otherOperation(req, admissionv1.Create, admissionv1.Update); skip {
+		return resp
+	}
+	if req.SubResource != "" && req.SubResource != "status" {
+		return admission.Allowed(fmt.Sprintf("subresource %q: nothing to do", req.SubResource))
+	}
+	session, conds, err := decodeConditions(req.Object.Raw)
+	if err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	if conds == nil {
+		// Absent, null, or not a list: the last is for schema validation to reject.
+		return admission.Allowed("no status.conditions list")
+	}
+	out, stats := conditions.Collapse(conds, m.now())
+	name := session.displayName()
+	if stats.Types > conditions.MaxTypes {
+		denialsTotal.WithLabelValues(reasonTooManyConditionTypes).Inc()
+		logf.FromContext(ctx).Info("Denied session", "agenticSession", klog.KRef(req.Namespace, name),
+			"reason", reasonTooManyConditionTypes, "types", stats.Types)
+		return invalid(sessionGroupKind, name, field.ErrorList{field.Forbidden(conditionsPath, fmt.Sprintf(
+			"%d distinct condition types, at most %d are allowed (types compared case-insensitively)",
+			stats.Types, conditions.MaxTypes))})
+	}
+	if !stats.Changed() {
+		return admission.Allowed("conditions already canonical")
+	}
+	patchesTotal.WithLabelValues(kindSession).Inc()
+	conditionsRemovedTotal.Add(float64(stats.Removed))
+	logf.FromContext(ctx).V(1).Info("Collapsing session conditions", "agenticSession", klog.KRef(req.Namespace, name),
+		"removed", stats.Removed, "truncated", stats.Truncated, "filled", stats.Filled, "types", stats.Types)
+	// The list exists (it was decoded), so replace is the one operation needed.
+	return admission.Patched("conditions collapsed", jsonpatch.NewOperation("replace", "/status/conditions", out))
+}
+
+func (s *sessionView) displayName() string {
+	if s.Metadata.Name == "" && s.Metadata.GenerateName != "" {
+		return s.Metadata.GenerateName + "*"
+	}
+	return s.Metadata.Name
+}
+
+// decodeConditions returns the session and its status.conditions, or nil
+// conditions when there is no list to collapse. Only an object that is not JSON
+// object-shaped where the session's top level must be is an error.
+func decodeConditions(raw []byte) (*sessionView, []any, error) {
+	if len(raw) == 0 {
+		return nil, nil, errors.New("the request carries no object")
+	}
+	var s sessionView
+	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(raw, &s); err != nil {
+		return nil, nil, fmt.Errorf("decoding the AgenticSession: %w", err)
+	}
+	if len(s.Status) == 0 || s.Status[0] != '{' {
+		return &s, nil, nil
+	}
+	var st statusView
+	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(s.Status, &st); err != nil {
+		return nil, nil, fmt.Errorf("decoding the AgenticSession status: %w", err)
+	}
+	if len(st.Conditions) == 0 || st.Conditions[0] != '[' {
+		return &s, nil, nil
+	}
+	var conds []any
+	// Integers stay int64 so that an observedGeneration survives re-encoding exactly.
+	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(st.Conditions, &conds); err != nil {
+		return nil, nil, fmt.Errorf("decoding status.conditions: %w", err)
+	}
+	return &s, conds, nil
+}
