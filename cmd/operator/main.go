@@ -1,0 +1,78 @@
+// Command operator runs the slim AgenticSession operator: flags, logger, the
+// manager from operator/manager, and a start that ends on SIGTERM.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/ambient-code/agentic-operator/operator/manager"
+	"github.com/ambient-code/agentic-operator/operator/session"
+)
+
+// defaultRunnerImage is the platform's runner image.
+const defaultRunnerImage = "quay.io/ambient_code/vteam_claude_runner:latest"
+
+func main() {
+	var opts manager.Options
+	var pullPolicy string
+	fs := flag.CommandLine
+	fs.StringVar(&opts.Runner.Image, "runner-image", defaultRunnerImage, "Image of the runner container.")
+	fs.StringVar(&pullPolicy, "runner-image-pull-policy", "", "Pull policy of the runner image (Always, IfNotPresent, Never); empty for the cluster default.")
+	fs.IntVar(&opts.MaxConcurrentReconciles, "max-concurrent-reconciles", 10, "Reconciles each controller runs at once.")
+	fs.StringVar(&opts.Scope.Namespace, "namespace", "", "Watch only this namespace; empty watches every managed namespace.")
+	fs.BoolVar(&opts.LeaderElection, "leader-elect", false, "Elect a leader so that only one replica reconciles.")
+	fs.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease; empty means the operator's own namespace.")
+	fs.StringVar(&opts.MetricsBindAddress, "metrics-bind-address", ":8080", "Address of the /metrics endpoint; 0 disables it.")
+	fs.StringVar(&opts.HealthProbeBindAddress, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints; 0 disables them.")
+	fs.DurationVar(&opts.GracefulShutdownTimeout, "graceful-shutdown-timeout", manager.DefaultGracefulShutdown, "How long controllers get to finish after SIGTERM.")
+	zapOpts := zap.Options{}
+	zapOpts.BindFlags(fs)
+	flag.Parse()
+
+	logger := zap.New(zap.UseFlagOptions(&zapOpts))
+	ctrl.SetLogger(logger)
+	klog.SetLogger(logger) // client-go logs through the same sink
+	setupLog := logger.WithName("setup")
+
+	opts.Runner.ImagePullPolicy = corev1.PullPolicy(pullPolicy)
+	opts.Runner.Resources = session.DefaultResources()
+	if err := validate(opts, pullPolicy); err != nil {
+		setupLog.Error(err, "Invalid flags")
+		os.Exit(2)
+	}
+
+	mgr, err := manager.New(ctrl.GetConfigOrDie(), opts)
+	if err != nil {
+		setupLog.Error(err, "Unable to build the operator")
+		os.Exit(1)
+	}
+	setupLog.Info("Starting operator", "runnerImage", opts.Runner.Image, "namespace", opts.Scope.Namespace,
+		"leaderElection", opts.LeaderElection)
+	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+		setupLog.Error(err, "Operator stopped with an error")
+		os.Exit(1)
+	}
+	setupLog.Info("Operator stopped")
+}
+
+func validate(opts manager.Options, pullPolicy string) error {
+	switch corev1.PullPolicy(pullPolicy) {
+	case "", corev1.PullAlways, corev1.PullIfNotPresent, corev1.PullNever:
+	default:
+		return fmt.Errorf("--runner-image-pull-policy %q: want Always, IfNotPresent or Never", pullPolicy)
+	}
+	if opts.Runner.Image == "" {
+		return fmt.Errorf("--runner-image must not be empty")
+	}
+	if opts.MaxConcurrentReconciles < 1 {
+		return fmt.Errorf("--max-concurrent-reconciles %d: want at least 1", opts.MaxConcurrentReconciles)
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+// Package cache is the operator's cache scope, in one place so that the operator
+// and the scale benchmark run exactly the same configuration (ARCHITECTURE.md, "The
+// operator, slim"; audit finding 1).
+//
+// What is cached (one informer each, every object with managedFields stripped):
+//   - Pods labelled ambient-code.io/runner=true (the webhook guarantees every runner
+//     pod carries it and no other pod does, invariants I1 and I2);
+//   - Namespaces labelled ambient-code.io/managed=true;
+//   - AgenticSessions and ProjectSettings, as typed objects.
+//
+// Nothing else: Secrets, ConfigMaps, Services, ServiceAccounts and RoleBindings are
+// read straight from the API server or written blind, and a cached read of any
+// other kind fails with ErrResourceNotCached instead of quietly starting a
+// cluster-wide informer.
+package cache
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+)
+
+// Scope says where the operator looks.
+type Scope struct {
+	// Namespace restricts the operator to one namespace; empty means every managed
+	// namespace.
+	Namespace string
+}
+
+// RunnerPodSelector selects runner pods, as the pod informer does.
+func RunnerPodSelector() labels.Selector {
+	return labels.SelectorFromSet(labels.Set{v1alpha1.LabelRunner: v1alpha1.ValueTrue})
+}
+
+// ManagedNamespaceSelector selects managed namespaces, as the namespace informer does.
+func ManagedNamespaceSelector() labels.Selector {
+	return labels.SelectorFromSet(labels.Set{v1alpha1.LabelManaged: v1alpha1.ValueTrue})
+}
+
+// Options returns the manager's cache options for scope s.
+func Options(scheme *runtime.Scheme, s Scope) crcache.Options {
+	namespaces := crcache.ByObject{Label: ManagedNamespaceSelector()}
+	opts := crcache.Options{
+		Scheme: scheme,
+		// Cached objects are read-only views; stripping managedFields saves a third
+		// or more of each object, and is safe because nothing is written back with
+		// Update (writes are patches).
+		DefaultTransform: crcache.TransformStripManagedFields(),
+		// A Get or List of a kind below that is not listed fails loudly rather than
+		// starting an informer over the whole cluster.
+		ReaderFailOnMissingInformer: true,
+		ByObject: map[client.Object]crcache.ByObject{
+			&corev1.Pod{}: {Label: RunnerPodSelector()},
+			// Issue 7 adds Label: !ambient-code.io/archived here, so that archived
+			// sessions leave the cache (the watch sends a delete when an object
+			// stops matching).
+			&v1alpha1.AgenticSession{}:  {},
+			&v1alpha1.ProjectSettings{}: {},
+		},
+	}
+	if s.Namespace != "" {
+		opts.DefaultNamespaces = map[string]crcache.Config{s.Namespace: {}}
+		// Namespaces are cluster-scoped, so DefaultNamespaces does not narrow them.
+		namespaces.Field = fields.OneTermEqualSelector("metadata.name", s.Namespace)
+	}
+	opts.ByObject[&corev1.Namespace{}] = namespaces
+	return opts
+}
+
+// Uncached lists the kinds the operator reads from the API server directly (or
+// only writes); they never get an informer.
+func Uncached() []client.Object {
+	return []client.Object{
+		&corev1.Secret{},
+		&corev1.ConfigMap{},
+		&corev1.Service{},
+		&corev1.ServiceAccount{},
+		&rbacv1.RoleBinding{},
+	}
+}
+
+// ClientOptions returns the manager's client options: reads of Uncached kinds go
+// to the API server, every other read to the cache.
+func ClientOptions() client.Options {
+	return client.Options{
+		Cache: &client.CacheOptions{DisableFor: Uncached()},
+	}
+}

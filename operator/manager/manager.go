@@ -1,0 +1,148 @@
+// Package manager builds the operator: one controller-runtime manager with the
+// scoped cache of operator/cache and the session, namespace and ProjectSettings
+// controllers on it. cmd/operator only parses flags and calls New; tests and the
+// scale benchmark call New too, so they run what ships.
+package manager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	opcache "github.com/ambient-code/agentic-operator/operator/cache"
+	"github.com/ambient-code/agentic-operator/operator/project"
+	"github.com/ambient-code/agentic-operator/operator/session"
+)
+
+const (
+	// LeaderElectionID names the Lease the replicas compete for.
+	LeaderElectionID = "agentic-operator.ambient-code.io"
+	// EventSource is the reportingController of the operator's events.
+	EventSource = "agentic-operator"
+	// DefaultGracefulShutdown bounds how long controllers get to finish on SIGTERM,
+	// so that the process is gone well inside 10 s.
+	DefaultGracefulShutdown = 7 * time.Second
+	// DefaultReconcileTimeout bounds one reconcile, hooks included.
+	DefaultReconcileTimeout = time.Minute
+)
+
+// Options configure the operator; cmd/operator fills them from flags.
+type Options struct {
+	Scope                   opcache.Scope
+	Runner                  session.RunnerConfig
+	MaxConcurrentReconciles int
+
+	LeaderElection          bool
+	LeaderElectionNamespace string // empty: the namespace the pod runs in
+	MetricsBindAddress      string // "0" disables
+	HealthProbeBindAddress  string // "0" disables
+	GracefulShutdownTimeout time.Duration
+
+	// RunningHooks and SettledHooks extend the session reconciler (issues 5, 7).
+	RunningHooks []session.RunningHook
+	SettledHooks []session.SettledHook
+	// Now is the session reconciler's clock; nil means time.Now.
+	Now func() time.Time
+	// SkipControllerNameValidation lets a test start several managers in one
+	// process (controller names are otherwise unique per process).
+	SkipControllerNameValidation bool
+}
+
+// NewScheme knows client-go's types and vteam.ambient-code/v1alpha1.
+func NewScheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		return nil, err
+	}
+	if err := v1alpha1.AddToScheme(s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// New builds the manager with every controller registered and the probes added.
+// Start it with mgr.Start(ctx); cancelling ctx stops everything it started.
+func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
+	scheme, err := NewScheme()
+	if err != nil {
+		return nil, fmt.Errorf("building scheme: %w", err)
+	}
+	shutdown := opts.GracefulShutdownTimeout
+	if shutdown <= 0 {
+		shutdown = DefaultGracefulShutdown
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                        scheme,
+		Cache:                         opcache.Options(scheme, opts.Scope),
+		Client:                        opcache.ClientOptions(),
+		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsBindAddress},
+		HealthProbeBindAddress:        opts.HealthProbeBindAddress,
+		LeaderElection:                opts.LeaderElection,
+		LeaderElectionID:              LeaderElectionID,
+		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
+		LeaderElectionReleaseOnCancel: true, // hand over at once on SIGTERM
+		GracefulShutdownTimeout:       &shutdown,
+		Controller: config.Controller{
+			MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
+			ReconciliationTimeout:   DefaultReconcileTimeout,
+			SkipNameValidation:      ptr.To(opts.SkipControllerNameValidation),
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating manager: %w", err)
+	}
+
+	sessions := &session.Reconciler{
+		Client:       mgr.GetClient(),
+		APIReader:    mgr.GetAPIReader(),
+		Recorder:     mgr.GetEventRecorder(EventSource),
+		Runner:       opts.Runner,
+		Now:          opts.Now,
+		RunningHooks: opts.RunningHooks,
+		SettledHooks: opts.SettledHooks,
+	}
+	if err := sessions.SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the session controller: %w", err)
+	}
+	if err := (&project.NamespaceReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the namespace controller: %w", err)
+	}
+	settings := &project.SettingsReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder(EventSource)}
+	if err := settings.SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the ProjectSettings controller: %w", err)
+	}
+
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return nil, fmt.Errorf("adding healthz check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("caches", cacheSynced(mgr.GetCache())); err != nil {
+		return nil, fmt.Errorf("adding readyz check: %w", err)
+	}
+	return mgr, nil
+}
+
+// cacheSynced is ready once every informer has synced, so a new replica is not
+// ready before it knows the sessions it would reconcile.
+func cacheSynced(c crcache.Cache) healthz.Checker {
+	return func(req *http.Request) error {
+		ctx, cancel := context.WithTimeout(req.Context(), time.Second)
+		defer cancel()
+		if !c.WaitForCacheSync(ctx) {
+			return errors.New("informer caches have not synced")
+		}
+		return nil
+	}
+}

@@ -1,0 +1,147 @@
+package session
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/klog/v2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+)
+
+// errPodNameTaken: a pod the session does not control holds the runner's name.
+var errPodNameTaken = fmt.Errorf("a pod not controlled by the session holds the runner pod's name")
+
+// runnerPod returns s's runner pod from the cache, or nil when there is none.
+func (r *Reconciler) runnerPod(ctx context.Context, s *v1alpha1.AgenticSession) (*corev1.Pod, error) {
+	pod := &corev1.Pod{}
+	err := r.Client.Get(ctx, types.NamespacedName{Namespace: s.Namespace, Name: PodName(s.Name)}, pod)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading runner pod of %s: %w", klog.KObj(s), err)
+	case !metav1.IsControlledBy(pod, s):
+		r.Recorder.Eventf(s, pod, corev1.EventTypeWarning, "PodNameConflict", "CreatePod", "pod %s is not controlled by this session", pod.Name)
+		return nil, fmt.Errorf("runner pod of %s: %w", klog.KObj(s), errPodNameTaken)
+	}
+	return pod, nil
+}
+
+// act carries out d's writes: pod and Service deletes and creates.
+func (r *Reconciler) act(ctx context.Context, s *v1alpha1.AgenticSession, d Decision, pod *corev1.Pod) error {
+	if d.DeletePod && pod != nil {
+		// The UID precondition keeps a stale cache from deleting a newer pod.
+		err := r.Client.Delete(ctx, pod, client.Preconditions{UID: &pod.UID})
+		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+			r.Recorder.Eventf(s, pod, corev1.EventTypeWarning, "DeletePodFailed", "DeletePod", "%v", err)
+			return fmt.Errorf("deleting runner pod of %s: %w", klog.KObj(s), err)
+		}
+		log.FromContext(ctx).V(1).Info("Deleted runner pod", "pod", klog.KObj(pod))
+	}
+	if d.DeleteService {
+		if err := r.deleteService(ctx, s); err != nil {
+			r.Recorder.Eventf(s, nil, corev1.EventTypeWarning, "DeleteServiceFailed", "DeleteService", "%v", err)
+			return err
+		}
+	}
+	if d.CreateRunner {
+		return r.createRunner(ctx, s)
+	}
+	return nil
+}
+
+// createRunner creates the Service, then the pod, so that a pod never exists
+// without its Service. Both are blind creates: an existing Service is fine, and an
+// existing pod is fine when the session controls it (the cache had not seen it).
+func (r *Reconciler) createRunner(ctx context.Context, s *v1alpha1.AgenticSession) error {
+	svc := BuildService(s)
+	if err := r.Client.Create(ctx, svc); err != nil && !apierrors.IsAlreadyExists(err) {
+		r.Recorder.Eventf(s, nil, corev1.EventTypeWarning, "CreateServiceFailed", "CreateService", "%v", err)
+		return fmt.Errorf("creating service of %s: %w", klog.KObj(s), err)
+	}
+	pod := BuildPod(s, r.Runner)
+	err := r.Client.Create(ctx, pod)
+	if apierrors.IsAlreadyExists(err) {
+		existing := &corev1.Pod{}
+		if getErr := r.APIReader.Get(ctx, client.ObjectKeyFromObject(pod), existing); getErr != nil {
+			return fmt.Errorf("reading existing runner pod of %s: %w", klog.KObj(s), getErr)
+		}
+		if metav1.IsControlledBy(existing, s) {
+			return nil
+		}
+		r.Recorder.Eventf(s, existing, corev1.EventTypeWarning, "PodNameConflict", "CreatePod", "pod %s is not controlled by this session", pod.Name)
+		return fmt.Errorf("creating runner pod of %s: %w", klog.KObj(s), errPodNameTaken)
+	}
+	if err != nil {
+		r.Recorder.Eventf(s, nil, corev1.EventTypeWarning, "CreatePodFailed", "CreatePod", "%v", err)
+		return fmt.Errorf("creating runner pod of %s: %w", klog.KObj(s), err)
+	}
+	log.FromContext(ctx).Info("Created runner pod", "pod", klog.KObj(pod))
+	return nil
+}
+
+// deleteService deletes the session's Service if the session controls it. Services
+// are not cached, so this reads it from the API server; it runs only when a
+// session enters a terminal phase.
+func (r *Reconciler) deleteService(ctx context.Context, s *v1alpha1.AgenticSession) error {
+	svc := &corev1.Service{}
+	err := r.Client.Get(ctx, types.NamespacedName{Namespace: s.Namespace, Name: ServiceName(s.Name)}, svc)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("reading service of %s: %w", klog.KObj(s), err)
+	case !metav1.IsControlledBy(svc, s):
+		return nil
+	}
+	err = r.Client.Delete(ctx, svc, client.Preconditions{UID: &svc.UID})
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		return fmt.Errorf("deleting service of %s: %w", klog.KObj(s), err)
+	}
+	return nil
+}
+
+// patchAnnotations clears a desired-phase request once acted on (and, on a
+// restart, the stop-reason of the previous run), or records a stop a hook asked
+// for. It patches metadata only, locked to the version just written, so that a
+// request made in between is not lost.
+func (r *Reconciler) patchAnnotations(ctx context.Context, s *v1alpha1.AgenticSession, d Decision, stopReason string) error {
+	modified := s.DeepCopy()
+	switch {
+	case stopReason != "":
+		if modified.Annotations == nil {
+			modified.Annotations = map[string]string{}
+		}
+		modified.Annotations[v1alpha1.AnnotationDesiredPhase] = DesiredStopped
+		modified.Annotations[v1alpha1.AnnotationStopReason] = stopReason
+	case d.ClearDesired:
+		delete(modified.Annotations, v1alpha1.AnnotationDesiredPhase)
+		if d.Restart {
+			delete(modified.Annotations, v1alpha1.AnnotationStopReason)
+		}
+	default:
+		return nil
+	}
+	if len(modified.Annotations) == len(s.Annotations) && stopReason == "" {
+		return nil // nothing to clear
+	}
+	err := r.Client.Patch(ctx, modified, client.MergeFromWithOptions(s, client.MergeFromWithOptimisticLock{}))
+	switch {
+	case apierrors.IsConflict(err), apierrors.IsNotFound(err):
+		log.FromContext(ctx).V(1).Info("Session changed before its annotations were updated; waiting for the newer version")
+		return nil
+	case err != nil:
+		return fmt.Errorf("patching annotations of %s: %w", klog.KObj(s), err)
+	}
+	if stopReason != "" {
+		log.FromContext(ctx).Info("Stopping session", "reason", stopReason)
+	}
+	return nil
+}

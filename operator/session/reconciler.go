@@ -1,0 +1,166 @@
+// Package session reconciles AgenticSessions: it runs one runner pod and one
+// Service per session through the phases Pending, Creating, Running, Stopping and
+// Stopped, Completed or Failed (upstream-behaviour.md, "Session lifecycle").
+//
+// Decisions are pure functions (Decide, Observe, nextStatus); this file does the
+// reads and writes. Reads come from the manager's cache (sessions, runner pods) or
+// go straight to the API server (Services); writes are creates, deletes and
+// patches, never an Update of a cached object.
+package session
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+)
+
+// Reconciler drives AgenticSessions. Its dependencies are explicit so that tests
+// and the scale benchmark can build one without a manager.
+type Reconciler struct {
+	// Client is the manager's client: cached reads of sessions and runner pods,
+	// uncached reads of Services.
+	Client client.Client
+	// APIReader reads from the API server; used only to tell a pod the cache has
+	// not seen yet from a pod outside the cache that holds the runner's name.
+	APIReader client.Reader
+	// Recorder writes events.k8s.io Events about sessions.
+	Recorder events.EventRecorder
+	// Runner configures runner pods.
+	Runner RunnerConfig
+	// Now is the clock for status times; nil means time.Now.
+	Now func() time.Time
+	// RunningHooks run, in order, on every reconcile of a Running session (issue 5).
+	RunningHooks []RunningHook
+	// SettledHooks run for terminal sessions with nothing left to do (issue 7).
+	SettledHooks []SettledHook
+}
+
+// Reconcile moves one session one step towards what its phase, its annotations
+// and its runner pod call for.
+func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	s := &v1alpha1.AgenticSession{}
+	if err := r.Client.Get(ctx, req.NamespacedName, s); err != nil {
+		// Gone: its pod and Service go with it (controller ownerReferences).
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	if s.DeletionTimestamp != nil {
+		return reconcile.Result{}, nil
+	}
+	logger := log.FromContext(ctx).WithValues("session", klog.KObj(s))
+	ctx = log.IntoContext(ctx, logger)
+
+	pod, err := r.runnerPod(ctx, s)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	obs := Observe(pod)
+	d := Decide(s.Status.Phase, s.Annotations[v1alpha1.AnnotationDesiredPhase], obs.State)
+	logger.V(4).Info("Decided", "phase", s.Status.Phase, "pod", obs.State, "decision", d)
+
+	if err := r.act(ctx, s, d, pod); err != nil {
+		return reconcile.Result{}, err
+	}
+
+	now := metav1.NewTime(r.now())
+	after := afterActions(d, obs)
+	st := nextStatus(s, d, after, now)
+	if d.CreateRunner {
+		// The new pod's environment is this generation's spec.
+		st.ObservedGeneration = s.Generation
+	}
+	var res HookResult
+	var hookErr error
+	if d.Phase == v1alpha1.PhaseRunning && after.State == PodRunning {
+		res, hookErr = r.runHooks(ctx, s, st)
+	}
+
+	updated, err := r.patchStatus(ctx, s, st)
+	if err != nil || updated == nil {
+		return reconcile.Result{}, err
+	}
+	if updated != s {
+		r.recordTransition(ctx, s, d, after)
+	}
+	if err := r.patchAnnotations(ctx, updated, d, res.StopReason); err != nil {
+		return reconcile.Result{}, err
+	}
+	if hookErr != nil {
+		return reconcile.Result{}, hookErr
+	}
+	if updated == s && d.Phase.IsTerminal() && !obs.State.Exists() {
+		if err := r.settled(ctx, s); err != nil {
+			return reconcile.Result{}, err
+		}
+	}
+	return reconcile.Result{RequeueAfter: res.RequeueAfter}, nil
+}
+
+func (r *Reconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// runHooks gives each RunningHook the session with the status about to be written.
+// observedGeneration moves only when all of them succeeded.
+func (r *Reconciler) runHooks(ctx context.Context, s *v1alpha1.AgenticSession, st *v1alpha1.AgenticSessionStatus) (HookResult, error) {
+	view := s.DeepCopy()
+	view.Status = *st
+	var res HookResult
+	for _, h := range r.RunningHooks {
+		hr, err := h.Running(ctx, view)
+		res = res.merge(hr)
+		if err != nil {
+			r.Recorder.Eventf(s, nil, "Warning", "RunningHookFailed", "Reconcile", "%v", err)
+			*st = view.Status
+			return res, fmt.Errorf("running-session hook for %s: %w", klog.KObj(s), err)
+		}
+	}
+	*st = view.Status
+	st.ObservedGeneration = s.Generation
+	return res, nil
+}
+
+func (r *Reconciler) settled(ctx context.Context, s *v1alpha1.AgenticSession) error {
+	for _, h := range r.SettledHooks {
+		if err := h.Settled(ctx, s); err != nil {
+			return fmt.Errorf("settled-session hook for %s: %w", klog.KObj(s), err)
+		}
+	}
+	return nil
+}
+
+// patchStatus writes st when it differs from s's status, with an optimistic lock
+// so that a status another writer changed since the cache saw it is not
+// overwritten. It returns s when nothing was written, the updated session when
+// something was, and nil without error on a conflict: the newer version is on its
+// way through the watch and will be reconciled.
+func (r *Reconciler) patchStatus(ctx context.Context, s *v1alpha1.AgenticSession, st *v1alpha1.AgenticSessionStatus) (*v1alpha1.AgenticSession, error) {
+	if apiequality.Semantic.DeepEqual(&s.Status, st) {
+		return s, nil
+	}
+	updated := s.DeepCopy()
+	updated.Status = *st
+	err := r.Client.Status().Patch(ctx, updated, client.MergeFromWithOptions(s, client.MergeFromWithOptimisticLock{}))
+	switch {
+	case apierrors.IsConflict(err), apierrors.IsNotFound(err):
+		log.FromContext(ctx).V(1).Info("Session changed while reconciling; waiting for the newer version", "reason", err.Error())
+		return nil, nil
+	case err != nil:
+		r.Recorder.Eventf(s, nil, "Warning", "StatusUpdateFailed", "UpdateStatus", "%v", err)
+		return nil, fmt.Errorf("patching status of %s: %w", klog.KObj(s), err)
+	}
+	return updated, nil
+}

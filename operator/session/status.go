@@ -1,0 +1,57 @@
+package session
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+)
+
+// StopReason is the reason a stop is recorded with: the stop-reason annotation when
+// it holds a value the CRD accepts, else "user" (a stop nobody explained was asked
+// for by someone).
+func StopReason(s *v1alpha1.AgenticSession) string {
+	switch r := s.Annotations[v1alpha1.AnnotationStopReason]; r {
+	case v1alpha1.StopReasonUser, v1alpha1.StopReasonInactivity:
+		return r
+	}
+	return v1alpha1.StopReasonUser
+}
+
+// nextStatus returns s's status after decision d, with o the runner pod as this
+// reconcile leaves it. It does not touch observedGeneration: the reconciler moves
+// that when the spec has reached a runner.
+func nextStatus(s *v1alpha1.AgenticSession, d Decision, o Observation, now metav1.Time) *v1alpha1.AgenticSessionStatus {
+	st := s.Status.DeepCopy()
+	if d.Restart {
+		// A new run: its own times, no stop. sdkSessionId stays so the runner can
+		// resume the conversation; reconciled repos are the runner's business.
+		st.StartTime, st.CompletionTime, st.LastActivityTime = nil, nil, nil
+		st.StoppedReason = ""
+	}
+	st.Phase = d.Phase
+	if d.Phase == v1alpha1.PhaseRunning && st.StartTime == nil {
+		st.StartTime = &now
+	}
+	if d.Phase.IsTerminal() && st.CompletionTime == nil {
+		st.CompletionTime = &now
+	}
+	if d.Phase == v1alpha1.PhaseStopping || d.Phase == v1alpha1.PhaseStopped {
+		if st.StoppedReason == "" || s.Annotations[v1alpha1.AnnotationStopReason] != "" {
+			st.StoppedReason = StopReason(s)
+		}
+	}
+	setConditions(st, d.Phase, o, s.Generation, now)
+	return st
+}
+
+// afterActions is the pod as the actions of d leave it: a created pod is waiting,
+// a deleted one terminating.
+func afterActions(d Decision, o Observation) Observation {
+	switch {
+	case d.CreateRunner:
+		return Observation{State: PodWaiting}
+	case d.DeletePod && o.State.Exists():
+		o.State = PodTerminating
+	}
+	return o
+}
