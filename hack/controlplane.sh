@@ -14,7 +14,12 @@ stamp="-X k8s.io/component-base/version.gitVersion=$kube_version -X k8s.io/compo
 kubectl_stamp="$stamp -X k8s.io/client-go/pkg/version.gitVersion=$kube_version -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=37"
 
 has_version() { # binary, version-args, expected substring
-  [ -x "$1" ] && "$1" $2 2>/dev/null | grep -q -- "$3"
+  local out
+  [ -x "$1" ] || return 1
+  # Capture first: grep -q quitting early would SIGPIPE the binary and, under
+  # pipefail, fail the check.
+  out=$("$1" $2 2>/dev/null) || return 1
+  grep -q -- "$3" <<<"$out"
 }
 
 build() { # dir, package, output, ldflags
