@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ambient-code/agentic-operator/operator/runner/runnertest"
 )
 
 // hammer runs sessions×edits AddRepo calls through workers goroutines, each call
@@ -52,27 +54,27 @@ func hammer(t *testing.T, workers, sessions, edits int, clientFor func() *Client
 
 func TestOneClientReusesConnections(t *testing.T) {
 	const workers, sessions, edits = 8, 20, 10
-	f := newFakeRunner(t, nil)
-	c := newClient(t, secrets(), Options{URLTemplate: f.template(), MaxConnsPerHost: workers})
+	f := runnertest.New(t, nil)
+	c := newClient(t, secrets(), Options{URLTemplate: f.URLTemplate(), MaxConnsPerHost: workers})
 	hammer(t, workers, sessions, edits, func() *Client { return c })
-	require.Len(t, f.recorded(), sessions*edits)
-	t.Logf("%d calls from %d workers opened %d TCP connections", sessions*edits, workers, f.newConns.Load())
-	assert.LessOrEqual(t, f.newConns.Load(), int64(workers))
+	require.Len(t, f.Calls(), sessions*edits)
+	t.Logf("%d calls from %d workers opened %d TCP connections", sessions*edits, workers, f.NewConns())
+	assert.LessOrEqual(t, f.NewConns(), int64(workers))
 
 	// The audited code's pattern, a client (and pool) per call, opens a connection
 	// per call: the counter above would have seen it.
-	g := newFakeRunner(t, nil)
+	g := runnertest.New(t, nil)
 	hammer(t, workers, sessions, 1, func() *Client {
-		return newClient(t, secrets(), Options{URLTemplate: g.template()})
+		return newClient(t, secrets(), Options{URLTemplate: g.URLTemplate()})
 	})
-	assert.Equal(t, int64(sessions), g.newConns.Load())
+	assert.Equal(t, int64(sessions), g.NewConns())
 }
 
 func TestShortErrorBodiesKeepTheConnection(t *testing.T) {
-	f := newFakeRunner(t, func(w http.ResponseWriter, _ *http.Request) {
+	f := runnertest.New(t, func(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, strings.Repeat("clone failed; ", 1000), http.StatusConflict) // 14 KB: under the bound
 	})
-	c := newClient(t, secrets(), Options{URLTemplate: f.template()})
+	c := newClient(t, secrets(), Options{URLTemplate: f.URLTemplate()})
 	r, err := c.For(context.Background(), client.ObjectKey{Namespace: "ns", Name: "s"})
 	require.NoError(t, err)
 	for range 5 {
@@ -80,7 +82,7 @@ func TestShortErrorBodiesKeepTheConnection(t *testing.T) {
 		require.Error(t, err)
 		assert.Equal(t, ReasonRunnerError, Reason(err))
 	}
-	assert.Equal(t, int64(1), f.newConns.Load())
+	assert.Equal(t, int64(1), f.NewConns())
 }
 
 // countingDialer counts the bytes the client reads off its sockets.
@@ -108,7 +110,7 @@ func (d *countingDialer) DialContext(ctx context.Context, network, addr string) 
 func TestHugeErrorBodyIsReadBounded(t *testing.T) {
 	const size = 50 << 20
 	chunk := []byte(strings.Repeat("E", 32<<10))
-	f := newFakeRunner(t, func(w http.ResponseWriter, _ *http.Request) {
+	f := runnertest.New(t, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Length", strconv.Itoa(size))
 		w.WriteHeader(http.StatusInternalServerError)
 		for sent := 0; sent < size; sent += len(chunk) {
@@ -117,7 +119,7 @@ func TestHugeErrorBodyIsReadBounded(t *testing.T) {
 			}
 		}
 	})
-	c := newClient(t, secrets(), Options{URLTemplate: f.template()})
+	c := newClient(t, secrets(), Options{URLTemplate: f.URLTemplate()})
 	dialer := &countingDialer{}
 	c.http.Transport.(*http.Transport).DialContext = dialer.DialContext
 
@@ -136,14 +138,14 @@ func TestHugeErrorBodyIsReadBounded(t *testing.T) {
 
 func TestSlowAndDeadRunnersFailWithinTheTimeout(t *testing.T) {
 	release := make(chan struct{})
-	slow := newFakeRunner(t, func(_ http.ResponseWriter, r *http.Request) {
+	slow := runnertest.New(t, func(_ http.ResponseWriter, r *http.Request) {
 		select { // never answers while the test runs
 		case <-r.Context().Done():
 		case <-release:
 		}
 	})
 	t.Cleanup(func() { close(release) })
-	c := newClient(t, secrets(), Options{URLTemplate: slow.template(), Timeout: 300 * time.Millisecond})
+	c := newClient(t, secrets(), Options{URLTemplate: slow.URLTemplate(), Timeout: 300 * time.Millisecond})
 	r, err := c.For(context.Background(), client.ObjectKey{Namespace: "ns", Name: "slow"})
 	require.NoError(t, err)
 	err = r.AddRepo(context.Background(), "https://github.com/org/repo", "main", "repo")

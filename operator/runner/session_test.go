@@ -11,11 +11,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	"github.com/ambient-code/agentic-operator/operator/runner/runnertest"
 )
 
 func TestCallsCarryPayloadsAndToken(t *testing.T) {
-	f := newFakeRunner(t, nil)
-	c := newClient(t, secrets(tokenSecret("ns1", "with-token", "s3cret")), Options{URLTemplate: f.template()})
+	f := runnertest.New(t, nil)
+	c := newClient(t, secrets(tokenSecret("ns1", "with-token", "s3cret")), Options{URLTemplate: f.URLTemplate()})
 	ctx := context.Background()
 
 	r, err := c.For(ctx, client.ObjectKey{Namespace: "ns1", Name: "with-token"})
@@ -28,7 +30,7 @@ func TestCallsCarryPayloadsAndToken(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, r.AddRepo(ctx, "https://github.com/org/lib", "main", "lib"))
 
-	assert.Equal(t, []call{
+	assert.Equal(t, []runnertest.Call{
 		{Session: "ns1/with-token", Path: "/repos/add", Token: "s3cret",
 			Body: map[string]string{"url": "https://github.com/org/app.git", "branch": "dev", "name": "app"}},
 		{Session: "ns1/with-token", Path: "/repos/remove", Token: "s3cret", Body: map[string]string{"name": "old"}},
@@ -36,7 +38,7 @@ func TestCallsCarryPayloadsAndToken(t *testing.T) {
 			Body: map[string]string{"gitUrl": "https://github.com/org/flows", "branch": "main", "path": "flows/triage"}},
 		{Session: "ns1/no-token", Path: "/repos/add", Token: "",
 			Body: map[string]string{"url": "https://github.com/org/lib", "branch": "main", "name": "lib"}},
-	}, f.recorded())
+	}, f.Calls())
 }
 
 func TestTokenReadFailureIsAnError(t *testing.T) {
@@ -53,15 +55,15 @@ func TestTokenReadFailureIsAnError(t *testing.T) {
 }
 
 func TestSecretWithoutKeyMeansNoHeader(t *testing.T) {
-	f := newFakeRunner(t, nil)
+	f := runnertest.New(t, nil)
 	s := tokenSecret("ns", "s", "")
 	s.Data = map[string][]byte{"other": []byte("x")}
-	c := newClient(t, secrets(s), Options{URLTemplate: f.template()})
+	c := newClient(t, secrets(s), Options{URLTemplate: f.URLTemplate()})
 	r, err := c.For(context.Background(), client.ObjectKey{Namespace: "ns", Name: "s"})
 	require.NoError(t, err)
 	require.NoError(t, r.RemoveRepo(context.Background(), "x"))
-	require.Len(t, f.recorded(), 1)
-	assert.Empty(t, f.recorded()[0].Token)
+	require.Len(t, f.Calls(), 1)
+	assert.Empty(t, f.Calls()[0].Token)
 }
 
 func TestRepoName(t *testing.T) {
