@@ -1,0 +1,65 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+)
+
+// RoutesFunc builds the admission handlers, keyed by path, with a logger.
+type RoutesFunc func(log logr.Logger) map[string]http.Handler
+
+const usage = `Usage: webhook [flags]
+
+Serves the ambient-code admission webhooks (runner pod labels, one
+AgenticSession condition per type) over HTTPS from --cert-dir, with probes
+and Prometheus metrics on plain HTTP. SIGTERM or SIGINT drains in-flight
+reviews before exiting.
+
+Flags:
+`
+
+// Run parses args, logs to out and serves until ctx is done. It returns nil
+// after --help and after a clean shutdown.
+func Run(ctx context.Context, args []string, out io.Writer, routes RoutesFunc) error {
+	opts := DefaultOptions()
+	fs := flag.NewFlagSet("webhook", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	opts.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+
+	log := zap.New(zap.UseFlagOptions(&opts.Zap), zap.WriteTo(out))
+	// controller-runtime's webhook server and certwatcher log through this.
+	ctrllog.SetLogger(log)
+
+	srv, err := New(opts, routes(log.WithName("admission")), log.WithName("webhook"))
+	if err != nil {
+		return err
+	}
+	log.Info("Starting", "webhookBindAddress", opts.WebhookAddr, "certDir", opts.CertDir,
+		"healthProbeBindAddress", opts.ProbeAddr, "metricsBindAddress", opts.MetricsAddr)
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	log.Info("Stopped")
+	return nil
+}
