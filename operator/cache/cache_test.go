@@ -1,0 +1,68 @@
+package cache
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+)
+
+func TestOptions(t *testing.T) {
+	opts := Options(nil, Scope{})
+	assert.True(t, opts.ReaderFailOnMissingInformer)
+	assert.NotNil(t, opts.DefaultTransform)
+	assert.Empty(t, opts.DefaultNamespaces)
+	require.Len(t, opts.ByObject, 4, "pods, namespaces, sessions, ProjectSettings and nothing else")
+
+	kinds := map[string]string{}
+	for obj, by := range opts.ByObject {
+		sel := ""
+		if by.Label != nil {
+			sel = by.Label.String()
+		}
+		if by.Field != nil {
+			sel += " " + by.Field.String()
+		}
+		kinds[typeName(obj)] = sel
+	}
+	assert.Equal(t, map[string]string{
+		"*v1.Pod":                   "ambient-code.io/runner=true",
+		"*v1.Namespace":             "ambient-code.io/managed=true",
+		"*v1alpha1.AgenticSession":  "",
+		"*v1alpha1.ProjectSettings": "",
+	}, kinds)
+
+	runner := labels.Set(v1alpha1.RunnerLabels("s"))
+	assert.True(t, RunnerPodSelector().Matches(runner))
+	assert.False(t, RunnerPodSelector().Matches(labels.Set{v1alpha1.LabelApp: v1alpha1.RunnerAppName}))
+}
+
+func TestOptionsForOneNamespace(t *testing.T) {
+	opts := Options(nil, Scope{Namespace: "proj"})
+	assert.Contains(t, opts.DefaultNamespaces, "proj")
+	for obj, by := range opts.ByObject {
+		if _, ok := obj.(*corev1.Namespace); ok {
+			require.NotNil(t, by.Field)
+			assert.Equal(t, "metadata.name=proj", by.Field.String())
+			assert.Equal(t, "ambient-code.io/managed=true", by.Label.String())
+		}
+	}
+}
+
+func TestClientOptionsBypassTheCacheForUncachedKinds(t *testing.T) {
+	opts := ClientOptions()
+	require.NotNil(t, opts.Cache)
+	var got []string
+	for _, o := range opts.Cache.DisableFor {
+		got = append(got, typeName(o))
+	}
+	assert.ElementsMatch(t, []string{"*v1.Secret", "*v1.ConfigMap", "*v1.Service", "*v1.ServiceAccount", "*v1.RoleBinding"}, got)
+}
+
+func typeName(o client.Object) string { return fmt.Sprintf("%T", o) }
