@@ -41,12 +41,12 @@ func TestNewPlan(t *testing.T) {
 		},
 		{
 			name: "repeated URL keeps its last branch", workflow: &v1alpha1.WorkflowSpec{GitURL: wf.GitURL, Path: "other"},
-			spec: []v1alpha1.RepoSpec{{URL: "https://github.com/org/lib", Branch: "x"}, {URL: "https://github.com/org/lib", Branch: "dev"}},
+			spec:   []v1alpha1.RepoSpec{{URL: "https://github.com/org/lib", Branch: "x"}, {URL: "https://github.com/org/lib", Branch: "dev"}},
 			remove: []string{"app"}, wfChange: true,
 		},
 		{
 			name: "workflow branch change", workflow: &v1alpha1.WorkflowSpec{GitURL: wf.GitURL, Branch: "next", Path: "triage"},
-			spec: []v1alpha1.RepoSpec{{URL: "https://github.com/org/app.git"}, {URL: "https://github.com/org/lib", Branch: "dev"}},
+			spec:     []v1alpha1.RepoSpec{{URL: "https://github.com/org/app.git"}, {URL: "https://github.com/org/lib", Branch: "dev"}},
 			wfChange: true,
 		},
 	}

@@ -2,7 +2,9 @@ package reposync
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"unicode/utf8"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -99,7 +101,7 @@ func (c *recorder) repos(ctx context.Context, r *runner.Runner, p Plan) error {
 		if name == "" {
 			name = runner.RepoName(old.URL)
 		}
-		if err := r.RemoveRepo(ctx, name); err != nil {
+		if err := r.RemoveRepo(ctx, name); err != nil && !notFound(err) {
 			return fmt.Errorf("removing repository %s: %w", name, err)
 		}
 		c.st.ReconciledRepos = without(c.st.ReconciledRepos, old.URL)
@@ -142,9 +144,9 @@ func (c *recorder) reposDone(p Plan) {
 		c.set(CondReposReconciled, metav1.ConditionTrue, "NoRepos", "no repositories defined")
 		return
 	}
-	c.set(CondReposReconciled, metav1.ConditionTrue, "Reconciled", fmt.Sprintf(
-		"%d repositories (added %d, removed %d, branch changed %d)",
-		len(p.Repos), len(p.Add)-p.BranchChanges, len(p.Remove), p.BranchChanges))
+	// The message states the result, not the calls, so that a reconcile with
+	// nothing to do writes nothing.
+	c.set(CondReposReconciled, metav1.ConditionTrue, "Reconciled", fmt.Sprintf("%d repositories in sync", len(p.Repos)))
 }
 
 func (c *recorder) workflowDone(p Plan) {
@@ -155,6 +157,13 @@ func (c *recorder) workflowDone(p Plan) {
 	}
 	c.set(CondWorkflowReconciled, metav1.ConditionTrue, "Reconciled",
 		fmt.Sprintf("workflow %s@%s", p.Workflow.GitURL, p.Workflow.Branch))
+}
+
+// notFound: the runner does not have the repository, which is what a remove asks
+// for. A runner started after the repository left the spec answers so.
+func notFound(err error) bool {
+	var status *runner.StatusError
+	return errors.As(err, &status) && status.Code == http.StatusNotFound
 }
 
 func without(repos []v1alpha1.ReconciledRepo, url string) []v1alpha1.ReconciledRepo {

@@ -180,31 +180,32 @@ func TestFailedCallLeavesFalseConditionAndResumes(t *testing.T) {
 	assert.Equal(t, metav1.ConditionTrue, cond(&s.Status, CondWorkflowReconciled).Status)
 }
 
-func TestSeedFromPodEnvironment(t *testing.T) {
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "s-runner"}, Spec: corev1.PodSpec{Containers: []corev1.Container{{
-		Name: "runner",
-		Env: []corev1.EnvVar{
-			{Name: envRepos, Value: `[{"url":"https://github.com/org/app.git","branch":"dev","name":"app"},{"url":"https://github.com/org/lib","name":"lib"}]`},
-			{Name: envWorkflowGitURL, Value: "https://github.com/org/flows"},
-			{Name: envWorkflowPath, Value: "triage"},
-		},
-	}}}}
-	st := &v1alpha1.AgenticSessionStatus{ReconciledRepos: []v1alpha1.ReconciledRepo{{URL: "https://github.com/org/stale"}}}
-	require.NoError(t, Seed(st, pod, metav1.NewTime(t0)))
-	assert.Equal(t, []string{"app@dev", "lib@main"}, repoNames(st))
-	assert.Equal(t, "main", st.ReconciledWorkflow.Branch)
-	assert.Equal(t, "triage", st.ReconciledWorkflow.Path)
-
-	// A session whose spec still matches its pod then needs no call.
+func TestSeedRecordsWhatANewRunnerStartsWith(t *testing.T) {
 	spec := &v1alpha1.AgenticSessionSpec{
-		Repos:          []v1alpha1.RepoSpec{{URL: "https://github.com/org/app.git", Branch: "dev"}, {URL: "https://github.com/org/lib", Branch: "main"}},
-		ActiveWorkflow: &v1alpha1.WorkflowSpec{GitURL: "https://github.com/org/flows", Branch: "main", Path: "triage"},
+		Repos:          []v1alpha1.RepoSpec{{URL: "https://github.com/org/app.git", Branch: "dev"}, {URL: "https://github.com/org/lib"}},
+		ActiveWorkflow: &v1alpha1.WorkflowSpec{GitURL: "https://github.com/org/flows", Path: "triage"},
 	}
-	assert.True(t, NewPlan(spec, st).Empty())
+	st := &v1alpha1.AgenticSessionStatus{ReconciledRepos: []v1alpha1.ReconciledRepo{{URL: "https://github.com/org/stale"}}}
+	Seed(st, spec, metav1.NewTime(t0))
+	assert.Equal(t, []string{"app@dev", "lib@main"}, repoNames(st))
+	assert.Equal(t, &v1alpha1.ReconciledWorkflow{GitURL: "https://github.com/org/flows", Branch: "main", Path: "triage",
+		Status: "Active", AppliedAt: &metav1.Time{Time: t0}}, st.ReconciledWorkflow)
+	assert.True(t, NewPlan(spec, st).Empty(), "a runner started from the spec needs no call")
 
-	require.NoError(t, Seed(st, &corev1.Pod{}, metav1.NewTime(t0)))
+	Seed(st, &v1alpha1.AgenticSessionSpec{}, metav1.NewTime(t0))
 	assert.Nil(t, st.ReconciledRepos)
 	assert.Nil(t, st.ReconciledWorkflow)
-	pod.Spec.Containers[0].Env[0].Value = "not json"
-	assert.Error(t, Seed(st, pod, metav1.NewTime(t0)))
+}
+
+func TestRemovingAnAbsentRepositorySucceeds(t *testing.T) {
+	srv := runnertest.New(t, func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "no such repository", http.StatusNotFound)
+	})
+	y := newSyncer(t, srv.URLTemplate(), 5*time.Second)
+	s := &v1alpha1.AgenticSession{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "s3", Generation: 2}}
+	s.Status.ReconciledRepos = []v1alpha1.ReconciledRepo{{URL: "https://github.com/org/gone", Name: "gone", Branch: "main"}}
+	require.NoError(t, y.Sync(context.Background(), s, &s.Status))
+	assert.Empty(t, s.Status.ReconciledRepos)
+	assert.Equal(t, "NoRepos", cond(&s.Status, CondReposReconciled).Reason)
+	assert.Len(t, srv.Calls(), 1)
 }

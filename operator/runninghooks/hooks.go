@@ -1,0 +1,95 @@
+// Package runninghooks plugs the running-session duties of issue 5 into the
+// session reconciler: the inactivity stop and the repo/workflow sync, both as
+// session.RunningHooks, built once with the process's one runner client.
+package runninghooks
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/operator/conditions"
+	"github.com/ambient-code/agentic-operator/operator/inactivity"
+	"github.com/ambient-code/agentic-operator/operator/reposync"
+	"github.com/ambient-code/agentic-operator/operator/runner"
+	"github.com/ambient-code/agentic-operator/operator/session"
+)
+
+// Config configures the hooks.
+type Config struct {
+	// Runner configures the runner client.
+	Runner runner.Options
+	// DefaultInactivityTimeout applies to sessions whose spec and project set
+	// none; 0 disables it.
+	DefaultInactivityTimeout time.Duration
+	// Clock decides idleness and stamps reconciled entries; nil is the real clock.
+	Clock clock.PassiveClock
+}
+
+// New builds the hooks, in the order they should run: the inactivity check first,
+// so that a failing runner cannot keep an idle session from stopping. secrets
+// reads token Secrets uncached (the manager's APIReader); cached reads
+// ProjectSettings from the manager's cache.
+func New(secrets, cached client.Reader, cfg Config) ([]session.RunningHook, error) {
+	runners, err := runner.New(secrets, cfg.Runner)
+	if err != nil {
+		return nil, err
+	}
+	clk := cfg.Clock
+	if clk == nil {
+		clk = clock.RealClock{}
+	}
+	return []session.RunningHook{
+		Inactivity{Checker: &inactivity.Checker{Clock: clk, Default: cfg.DefaultInactivityTimeout,
+			Projects: inactivity.CacheSource{Reader: cached}}},
+		Repos{Syncer: &reposync.Syncer{Runners: runners, Clock: clk}},
+	}, nil
+}
+
+// Inactivity stops a session idle past its timeout and otherwise asks to be
+// called again at the moment it would go idle.
+type Inactivity struct{ Checker *inactivity.Checker }
+
+// Running implements session.RunningHook.
+func (h Inactivity) Running(ctx context.Context, s *v1alpha1.AgenticSession) (session.HookResult, error) {
+	r, err := h.Checker.Check(ctx, s)
+	if err != nil {
+		return session.HookResult{}, fmt.Errorf("checking inactivity: %w", err)
+	}
+	if r.Idle {
+		log.FromContext(ctx).Info("Session idle past its inactivity timeout",
+			"timeout", r.Timeout, "lastActivity", r.LastActivity)
+		return session.HookResult{StopReason: v1alpha1.StopReasonInactivity}, nil
+	}
+	return session.HookResult{RequeueAfter: r.RequeueAfter}, nil
+}
+
+// Repos keeps the runner's repositories and workflow in step with the spec.
+type Repos struct{ Syncer *reposync.Syncer }
+
+// Running implements session.RunningHook. A session whose generation was synced
+// and whose conditions say so needs no work, so steady-state reconciles of
+// running sessions make no runner calls.
+func (h Repos) Running(ctx context.Context, s *v1alpha1.AgenticSession) (session.HookResult, error) {
+	st := &s.Status
+	if s.Generation == st.ObservedGeneration &&
+		isTrue(st, reposync.CondReposReconciled) && isTrue(st, reposync.CondWorkflowReconciled) {
+		return session.HookResult{}, nil
+	}
+	if err := h.Syncer.Sync(ctx, s, st); err != nil {
+		return session.HookResult{}, fmt.Errorf("syncing the runner: %w", err)
+	}
+	log.FromContext(ctx).V(1).Info("Runner in sync with the spec", "generation", s.Generation,
+		"repos", len(st.ReconciledRepos))
+	return session.HookResult{}, nil
+}
+
+func isTrue(st *v1alpha1.AgenticSessionStatus, typ string) bool {
+	c := conditions.FindSession(st.Conditions, typ)
+	return c != nil && c.Status == "True"
+}
