@@ -71,12 +71,13 @@ func (h *harness) args(extra ...string) []string {
 	}, extra...)
 }
 
-// start runs app.Run in the background and waits until /readyz says ok.
-func (h *harness) start(t *testing.T, routes app.RoutesFunc) {
+// start runs app.Run in the background, with extra flags after the
+// harness's own, and waits until /readyz says ok.
+func (h *harness) start(t *testing.T, routes app.RoutesFunc, extra ...string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.done = cancel, make(chan error, 1)
-	go func() { h.done <- app.Run(ctx, h.args(), h.logs, routes) }()
+	go func() { h.done <- app.Run(ctx, h.args(extra...), h.logs, routes) }()
 	t.Cleanup(func() {
 		cancel()
 		select {

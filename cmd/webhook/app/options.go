@@ -45,7 +45,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.CertDir, "cert-dir", o.CertDir,
 		"directory holding the serving pair tls.crt and tls.key; rotated files are reloaded without a restart")
 	fs.Func("cert-hosts",
-		"comma-separated DNS names or IPs the serving certificate must cover, checked at start-up (default: none)",
+		"comma-separated `hosts` (DNS names or IPs) the serving certificate must cover, checked at start-up (default: none)",
 		func(v string) error {
 			o.CertHosts = nil
 			for h := range strings.SplitSeq(v, ",") {

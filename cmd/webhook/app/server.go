@@ -56,11 +56,11 @@ func New(opts Options, routes map[string]http.Handler, log logr.Logger) (*Server
 func (s *Server) Start(ctx context.Context) error {
 	pair, err := certs.LoadDir(s.opts.CertDir, certs.Checks{Hosts: s.opts.CertHosts})
 	if err != nil {
-		return fmt.Errorf("serving certificate: %w", err)
+		return fmt.Errorf("checking the serving pair in --cert-dir %s: %w", s.opts.CertDir, err)
 	}
 	watcher, err := certwatcher.New(pair.CertPath, pair.KeyPath)
 	if err != nil {
-		return fmt.Errorf("serving certificate: %w", err)
+		return fmt.Errorf("loading the serving pair %s, %s: %w", pair.CertPath, pair.KeyPath, err)
 	}
 	watcher.RegisterCallback(func(c tls.Certificate) {
 		if c.Leaf != nil {
