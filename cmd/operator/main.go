@@ -12,7 +12,9 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/ambient-code/agentic-operator/operator/inactivity"
 	"github.com/ambient-code/agentic-operator/operator/manager"
+	"github.com/ambient-code/agentic-operator/operator/runner"
 	"github.com/ambient-code/agentic-operator/operator/session"
 )
 
@@ -31,6 +33,9 @@ func main() {
 	fs.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease; empty means the operator's own namespace.")
 	fs.StringVar(&opts.MetricsBindAddress, "metrics-bind-address", ":8080", "Address of the /metrics endpoint; 0 disables it.")
 	fs.StringVar(&opts.HealthProbeBindAddress, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints; 0 disables them.")
+	fs.StringVar(&opts.RunnerClient.URLTemplate, "runner-url-template", runner.DefaultURLTemplate, "Base URL of a session's runner, a Go template over {{.Name}} and {{.Namespace}} of the session.")
+	fs.DurationVar(&opts.RunnerClient.Timeout, "runner-timeout", runner.DefaultTimeout, "Bound of one runner call, connect to last byte; a sync of one session is bounded by it too.")
+	fs.DurationVar(&opts.DefaultInactivityTimeout, "default-inactivity-timeout", inactivity.DefaultTimeout, "Idle time after which a Running session is stopped when neither it nor its ProjectSettings sets a timeout; 0 disables.")
 	fs.DurationVar(&opts.GracefulShutdownTimeout, "graceful-shutdown-timeout", manager.DefaultGracefulShutdown, "How long controllers get to finish after SIGTERM.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(fs)
@@ -70,6 +75,12 @@ func validate(opts manager.Options, pullPolicy string) error {
 	}
 	if opts.Runner.Image == "" {
 		return fmt.Errorf("--runner-image must not be empty")
+	}
+	if opts.RunnerClient.Timeout <= 0 {
+		return fmt.Errorf("--runner-timeout %s: want a positive duration", opts.RunnerClient.Timeout)
+	}
+	if opts.DefaultInactivityTimeout < 0 {
+		return fmt.Errorf("--default-inactivity-timeout %s: want 0 (disabled) or more", opts.DefaultInactivityTimeout)
 	}
 	if opts.MaxConcurrentReconciles < 1 {
 		return fmt.Errorf("--max-concurrent-reconciles %d: want at least 1", opts.MaxConcurrentReconciles)

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
@@ -23,7 +24,10 @@ import (
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 	opcache "github.com/ambient-code/agentic-operator/operator/cache"
+	"github.com/ambient-code/agentic-operator/operator/inactivity"
 	"github.com/ambient-code/agentic-operator/operator/project"
+	"github.com/ambient-code/agentic-operator/operator/runner"
+	"github.com/ambient-code/agentic-operator/operator/runninghooks"
 	"github.com/ambient-code/agentic-operator/operator/session"
 )
 
@@ -51,7 +55,17 @@ type Options struct {
 	HealthProbeBindAddress  string // "0" disables
 	GracefulShutdownTimeout time.Duration
 
-	// RunningHooks and SettledHooks extend the session reconciler (issues 5, 7).
+	// RunnerClient configures the one runner HTTP client (issue 5); its
+	// MaxConnsPerHost defaults to MaxConcurrentReconciles.
+	RunnerClient runner.Options
+	// DefaultInactivityTimeout stops Running sessions whose spec and project set no
+	// timeout after this long idle; 0 disables (cmd/operator defaults it to 24h).
+	DefaultInactivityTimeout time.Duration
+	// Clock decides session idleness; nil derives it from Now.
+	Clock clock.PassiveClock
+
+	// RunningHooks and SettledHooks extend the session reconciler (issues 5, 7);
+	// the inactivity and runner-sync hooks of issue 5 always run first.
 	RunningHooks []session.RunningHook
 	SettledHooks []session.SettledHook
 	// Now is the session reconciler's clock; nil means time.Now.
@@ -105,14 +119,19 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		return nil, fmt.Errorf("creating manager: %w", err)
 	}
 
+	running, err := runningHooks(mgr, opts)
+	if err != nil {
+		return nil, err
+	}
 	sessions := &session.Reconciler{
-		Client:       mgr.GetClient(),
-		APIReader:    mgr.GetAPIReader(),
-		Recorder:     mgr.GetEventRecorder(EventSource),
-		Runner:       opts.Runner,
-		Now:          opts.Now,
-		RunningHooks: opts.RunningHooks,
-		SettledHooks: opts.SettledHooks,
+		Client:                mgr.GetClient(),
+		APIReader:             mgr.GetAPIReader(),
+		Recorder:              mgr.GetEventRecorder(EventSource),
+		Runner:                opts.Runner,
+		Now:                   opts.Now,
+		RunningHooks:          append(running, opts.RunningHooks...),
+		SettledHooks:          opts.SettledHooks,
+		ProjectSettingsEvents: inactivity.EnqueueRunningSessions(mgr.GetClient()),
 	}
 	if err := sessions.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the session controller: %w", err)
@@ -133,6 +152,31 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	}
 	return mgr, nil
 }
+
+// runningHooks builds the issue 5 hooks around one runner client: token Secrets
+// are read uncached, ProjectSettings from the cache.
+func runningHooks(mgr ctrl.Manager, opts Options) ([]session.RunningHook, error) {
+	rc := opts.RunnerClient
+	if rc.MaxConnsPerHost <= 0 {
+		rc.MaxConnsPerHost = opts.MaxConcurrentReconciles
+	}
+	clk := opts.Clock
+	if clk == nil && opts.Now != nil {
+		clk = nowClock(opts.Now)
+	}
+	hooks, err := runninghooks.New(mgr.GetAPIReader(), mgr.GetClient(), runninghooks.Config{
+		Runner: rc, DefaultInactivityTimeout: opts.DefaultInactivityTimeout, Clock: clk})
+	if err != nil {
+		return nil, fmt.Errorf("building the runner client: %w", err)
+	}
+	return hooks, nil
+}
+
+// nowClock adapts Options.Now to a clock.
+type nowClock func() time.Time
+
+func (c nowClock) Now() time.Time                  { return c() }
+func (c nowClock) Since(t time.Time) time.Duration { return c().Sub(t) }
 
 // cacheSynced is ready once every informer has synced, so a new replica is not
 // ready before it knows the sessions it would reconcile.

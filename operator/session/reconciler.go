@@ -19,10 +19,12 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/operator/reposync"
 )
 
 // Reconciler drives AgenticSessions. Its dependencies are explicit so that tests
@@ -44,6 +46,9 @@ type Reconciler struct {
 	RunningHooks []RunningHook
 	// SettledHooks run for terminal sessions with nothing left to do (issue 7).
 	SettledHooks []SettledHook
+	// ProjectSettingsEvents, when set, maps ProjectSettings events to sessions to
+	// reconcile, so that a changed project inactivity timeout applies at once.
+	ProjectSettingsEvents handler.EventHandler
 }
 
 // Reconcile moves one session one step towards what its phase, its annotations
@@ -78,6 +83,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if d.CreateRunner {
 		// The new pod's environment is this generation's spec.
 		st.ObservedGeneration = s.Generation
+		// So are its repos and workflow: the runner-sync hook diffs from here.
+		reposync.Seed(st, &s.Spec, now)
 	}
 	var res HookResult
 	var hookErr error

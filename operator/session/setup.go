@@ -16,9 +16,12 @@ const ControllerName = "agenticsession"
 // and deletes it when the session ends. Concurrency comes from the manager's
 // controller options.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named(ControllerName).
 		For(&v1alpha1.AgenticSession{}).
-		Owns(&corev1.Pod{}).
-		Complete(r)
+		Owns(&corev1.Pod{})
+	if r.ProjectSettingsEvents != nil {
+		b = b.Watches(&v1alpha1.ProjectSettings{}, r.ProjectSettingsEvents)
+	}
+	return b.Complete(r)
 }
