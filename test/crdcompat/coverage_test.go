@@ -22,14 +22,19 @@ func TestCoverageCountsMapValuesAndItemsNotFreeFormContent(t *testing.T) {
 			"mcpServers":           map[string]any{"custom": map[string]any{"s": map[string]any{"deep": map[string]any{"x": 1}}}},
 			"unknown":              true,
 		},
+		"status": map[string]any{"phase": "Running"},
 	})
 	for _, path := range []string{"spec", "spec.repos", "spec.repos[]", "spec.repos[].url",
 		"spec.environmentVariables", "spec.environmentVariables{}", "spec.mcpServers.custom{}"} {
 		assert.True(t, c[path], path)
 	}
-	assert.Len(t, c, 9, "spec.mcpServers and spec.mcpServers.custom complete the set: %v", c)
+	assert.True(t, c[`status.phase="Running"`])
+	assert.Len(t, c, 12, "spec.mcpServers, spec.mcpServers.custom and status complete the set: %v", c)
 	missing := c.Missing(schema)
 	assert.Contains(t, missing, "spec.repos[].branch")
-	assert.Contains(t, missing, "status")
+	assert.Contains(t, missing, "status.conditions")
+	assert.Contains(t, missing, `status.phase="Stopping"`)
+	assert.NotContains(t, missing, `status.phase="Running"`)
+	assert.NotContains(t, missing, "status.phase")
 	assert.NotContains(t, missing, rootPath)
 }

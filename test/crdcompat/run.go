@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 
@@ -57,12 +58,28 @@ func Run(ctx context.Context, env *testenv.Env, ns string, step Step) (Outcome, 
 	}
 	stdout, stderr, err := env.Kubectl(ctx, stdin, args...)
 	if exitErr := (*exec.ExitError)(nil); errors.As(err, &exitErr) {
-		return Outcome{Refused: true, Stdout: stdout, Stderr: stderr}, nil
+		return Outcome{Refused: true, Stdout: stdout, Stderr: sortCauses(stderr)}, nil
 	}
 	if err != nil {
 		return Outcome{}, err
 	}
 	return Outcome{Stdout: stdout, Stderr: stderr}, nil
+}
+
+// sortCauses orders the "* field: reason" lines kubectl prints for an invalid
+// object: the API server's schema validator lists several errors in map order,
+// which varies from one request to the next.
+func sortCauses(stderr string) string {
+	lines := strings.Split(stderr, "\n")
+	for start := 0; start < len(lines); start++ {
+		end := start
+		for end < len(lines) && strings.HasPrefix(lines[end], "* ") {
+			end++
+		}
+		sort.Strings(lines[start:end])
+		start = end
+	}
+	return strings.Join(lines, "\n")
 }
 
 // ontoStored merges patch over the stored object that obj names.
