@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/ambient-code/agentic-operator/hack/kubeletsim"
+	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+)
+
+// ReadyLine starts the line printed once everything runs; the test of `make
+// run` waits for it. Commands to try are printed before it, each on a line
+// starting with "  $ ", runnable from the repository root.
+const ReadyLine = "ready:"
+
+func (r *localRun) printInstructions(w io.Writer, operator bool) {
+	kubectl := r.rel(r.kubectl())
+	ns := "-n " + demoNamespace
+	var b strings.Builder
+	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+
+	line("")
+	programs := "etcd, kube-apiserver, the webhook"
+	if operator {
+		programs += ", the operator"
+	}
+	line("Local cluster is up: %s and a simulated kubelet.", programs)
+	line("Namespace %q is managed (%s=%s). In another terminal:", demoNamespace, v1alpha1.LabelManaged, v1alpha1.ValueTrue)
+	line("")
+	line("  export KUBECONFIG=%s", r.kubeconfig())
+	line("")
+	line("  # 1. A pod controlled by an AgenticSession but written without labels is stored with the runner labels")
+	line("  $ %s create -f %s && %s %s get pod %s --show-labels", kubectl, r.rel(r.demoPodFile()), kubectl, ns, handMadePod)
+	line("  # 2. Removing a runner label is refused by the webhook")
+	line("  $ %s %s label pod %s %s-", kubectl, ns, handMadePod, v1alpha1.LabelRunner)
+	line("  # 3. A status write with duplicate condition types is stored with one condition per type")
+	line("  $ %s %s patch agenticsession %s --subresource=status --type=merge --patch-file %s && %s %s get agenticsession %s -o jsonpath='%s'",
+		kubectl, ns, demoSession, r.rel(r.demoConditionsFile()), kubectl, ns, demoSession,
+		`{range .status.conditions[*]}{.type}={.status} ({.reason}){"\n"}{end}`)
+	line("")
+	if operator {
+		line("  # Sessions go through their phases; the simulated kubelet marks runner pods Running:")
+		line("  %s %s apply -k config/samples && %s %s get agenticsessions -w", kubectl, ns, kubectl, ns)
+		line("  # Make a runner exit (0: Completed, other: Failed):")
+		line("  %s %s annotate pod sample-minimal-runner %s=0", kubectl, ns, kubeletsim.AnnotationExitCode)
+		line("")
+	}
+	line("Logs: %s   Ctrl-C stops everything and removes %s.", r.rel(r.path("logs")), r.rel(r.cfg.dir))
+	line("%s the local cluster is running", ReadyLine)
+	fmt.Fprint(w, b.String())
+}
+
+// rel shortens path to be relative to the repository root, where `make run`
+// and the printed commands run, when it lies inside it.
+func (r *localRun) rel(path string) string {
+	rel, err := filepath.Rel(r.cfg.root, path)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return path
+	}
+	return rel
+}
