@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -33,13 +34,30 @@ func Apply(ctx context.Context, c client.Client, fieldOwner string, objs ...*uns
 			}
 			established = true
 		}
-		// Apply needs its own copy: the client fills the object from the response.
-		ac := client.ApplyConfigurationFromUnstructured(o.DeepCopy())
-		if err := c.Apply(ctx, ac, client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
+		if err := applyOne(ctx, c, fieldOwner, o); err != nil {
 			return fmt.Errorf("applying %s %s: %w", o.GetKind(), objectKey(o), err)
 		}
 	}
 	return nil
+}
+
+// applyOne applies o, retrying while its kind is unknown: a CRD is Established
+// a moment before discovery serves its kinds to the client's REST mapper.
+func applyOne(ctx context.Context, c client.Client, fieldOwner string, o *unstructured.Unstructured) error {
+	var last error
+	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		// Apply needs its own copy: the client fills the object from the response.
+		ac := client.ApplyConfigurationFromUnstructured(o.DeepCopy())
+		last = c.Apply(ctx, ac, client.FieldOwner(fieldOwner), client.ForceOwnership)
+		if meta.IsNoMatchError(last) {
+			return false, nil
+		}
+		return true, last
+	})
+	if last != nil {
+		return last
+	}
+	return err
 }
 
 func waitEstablished(ctx context.Context, c client.Client, crds []*unstructured.Unstructured) error {
