@@ -52,7 +52,7 @@ func TestSimulatorRunsRunnerPodsThroughTheirLife(t *testing.T) {
 
 	require.NoError(t, c.Get(ctx, client.ObjectKeyFromObject(other), other))
 	assert.Empty(t, other.Spec.NodeName, "pods without the runner label are left alone")
-	assert.Empty(t, other.Status.Phase)
+	assert.Equal(t, corev1.PodPending, other.Status.Phase)
 
 	patch := client.MergeFrom(got.DeepCopy())
 	metav1.SetMetaDataAnnotation(&got.ObjectMeta, kubeletsim.AnnotationExitCode, "3")
