@@ -22,7 +22,7 @@ func (s *suite) transparentEnforcement(t *testing.T) {
 	ns := s.createNamespace(t, "enforced", true)
 	elsewhere := s.createNamespace(t, "not-managed", false)
 	proc := s.serveLocally(t, ns)
-	kubectl := func(t *testing.T, stdin []byte, args ...string) (string, string, error) {
+	kubectl := func(stdin []byte, args ...string) (string, string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), kubectlTimeout)
 		defer cancel()
 		return s.env.Kubectl(ctx, stdin, append([]string{"-n", ns}, args...)...)
@@ -30,23 +30,23 @@ func (s *suite) transparentEnforcement(t *testing.T) {
 
 	t.Run("kubectl create of a runner pod without labels stores them", func(t *testing.T) {
 		session := createSession(t, s.env, ns, "created")
-		_, _, err := kubectl(t, manifest(t, runnerPod(session, nil)), "create", "-f", "-")
+		_, _, err := kubectl(manifest(t, runnerPod(session, nil)), "create", "-f", "-")
 		require.NoError(t, err)
 		assert.Equal(t, v1alpha1.RunnerLabels(session.Name), getPod(t, s.env, ns, session.Name+"-runner").Labels)
 	})
 
 	t.Run("kubectl label removing a runner label is refused", func(t *testing.T) {
 		session := createSession(t, s.env, ns, "relabelled")
-		_, _, err := kubectl(t, manifest(t, runnerPod(session, nil)), "create", "-f", "-")
+		_, _, err := kubectl(manifest(t, runnerPod(session, nil)), "create", "-f", "-")
 		require.NoError(t, err)
 		pod := session.Name + "-runner"
 
-		_, stderr, err := kubectl(t, nil, "label", "pod", pod, v1alpha1.LabelRunner+"-")
+		_, stderr, err := kubectl(nil, "label", "pod", pod, v1alpha1.LabelRunner+"-")
 		require.Error(t, err)
 		assert.Contains(t, stderr, `The Pod "relabelled-runner" is invalid`)
 		assert.Contains(t, stderr, `label "ambient-code.io/runner" of a runner pod cannot be removed once set (was "true")`)
 
-		_, stderr, err = kubectl(t, nil, "label", "pod", pod, "--overwrite", v1alpha1.LabelSession+"=someone-else")
+		_, stderr, err = kubectl(nil, "label", "pod", pod, "--overwrite", v1alpha1.LabelSession+"=someone-else")
 		require.Error(t, err)
 		assert.Contains(t, stderr, `label "agentic-session" of a runner pod cannot be changed once set (was "relabelled", now "someone-else")`)
 		assert.Equal(t, v1alpha1.RunnerLabels(session.Name), getPod(t, s.env, ns, pod).Labels)
@@ -54,12 +54,12 @@ func (s *suite) transparentEnforcement(t *testing.T) {
 
 	t.Run("a spoofed runner pod is refused", func(t *testing.T) {
 		spoof := plainPod(ns, "impostor", map[string]string{v1alpha1.LabelRunner: v1alpha1.ValueTrue, v1alpha1.LabelSession: "created"})
-		_, stderr, err := kubectl(t, manifest(t, spoof), "create", "-f", "-")
+		_, stderr, err := kubectl(manifest(t, spoof), "create", "-f", "-")
 		require.Error(t, err)
 		assert.Contains(t, stderr, `The Pod "impostor" is invalid`)
 		assert.Contains(t, stderr, `label "ambient-code.io/runner" (value "true") is reserved for runner pods`)
 		assert.Contains(t, stderr, `label "agentic-session" (value "created") is reserved for runner pods`)
-		_, _, err = kubectl(t, nil, "get", "pod", "impostor")
+		_, _, err = kubectl(nil, "get", "pod", "impostor")
 		assert.Error(t, err, "the impostor must not be stored")
 	})
 
@@ -73,7 +73,7 @@ func (s *suite) transparentEnforcement(t *testing.T) {
 	t.Run("kubectl patch --subresource=status stores one condition per type", func(t *testing.T) {
 		createSession(t, s.env, ns, "patched")
 		patch := mustJSON(t, map[string]any{"status": map[string]any{"conditions": duplicates}})
-		_, _, err := kubectl(t, nil, "patch", "agenticsession", "patched", "--subresource=status", "--type=merge", "-p", patch)
+		_, _, err := kubectl(nil, "patch", "agenticsession", "patched", "--subresource=status", "--type=merge", "-p", patch)
 		require.NoError(t, err)
 		assertCollapsed(t, getSession(t, s.env, ns, "patched"))
 	})
@@ -85,7 +85,7 @@ func (s *suite) transparentEnforcement(t *testing.T) {
 			"metadata": map[string]any{"name": "applied", "namespace": ns},
 			"status":   map[string]any{"conditions": duplicates},
 		}
-		_, _, err := kubectl(t, manifest(t, applied), "apply", "--server-side", "--subresource=status", "-f", "-")
+		_, _, err := kubectl(manifest(t, applied), "apply", "--server-side", "--subresource=status", "-f", "-")
 		require.NoError(t, err)
 		assertCollapsed(t, getSession(t, s.env, ns, "applied"))
 	})
@@ -97,18 +97,20 @@ func (s *suite) transparentEnforcement(t *testing.T) {
 	t.Run("pods in unmanaged namespaces and non-runner pods never reach the webhook", func(t *testing.T) {
 		before := proc.Requests(t)
 		outsider := createSession(t, s.env, elsewhere, "outside")
-		_, _, err := s.env.Kubectl(context.Background(), manifest(t, runnerPod(outsider, nil)), "create", "-f", "-")
+		ctx, cancel := context.WithTimeout(context.Background(), kubectlTimeout)
+		defer cancel()
+		_, _, err := s.env.Kubectl(ctx, manifest(t, runnerPod(outsider, nil)), "create", "-f", "-")
 		require.NoError(t, err)
 		assert.Empty(t, getPod(t, s.env, elsewhere, "outside-runner").Labels, "no webhook labelled it")
-		_, _, err = kubectl(t, manifest(t, plainPod(ns, "plain", map[string]string{"app": "web"})), "create", "-f", "-")
+		_, _, err = kubectl(manifest(t, plainPod(ns, "plain", map[string]string{"app": "web"})), "create", "-f", "-")
 		require.NoError(t, err)
-		_, _, err = kubectl(t, nil, "label", "pod", "plain", "tier=frontend")
+		_, _, err = kubectl(nil, "label", "pod", "plain", "tier=frontend")
 		require.NoError(t, err)
 		assert.Equal(t, before, proc.Requests(t), "controller_runtime_webhook_requests_total moved")
 
 		// The counter does count: a runner pod in the managed namespace moves it.
 		session := createSession(t, s.env, ns, "counted")
-		_, _, err = kubectl(t, manifest(t, runnerPod(session, nil)), "create", "-f", "-")
+		_, _, err = kubectl(manifest(t, runnerPod(session, nil)), "create", "-f", "-")
 		require.NoError(t, err)
 		eventually(t, time.Minute, "webhook requests counted", func(context.Context) error {
 			if got := proc.Requests(t); got < before+2 {
@@ -137,7 +139,7 @@ func assertCollapsed(t *testing.T, u *unstructured.Unstructured) {
 // platform's eight types with a newer time, and compares the stored size after
 // 200 with the size after 10. resourceVersion is left out of the size: it
 // counts writes, not content, and may gain a digit.
-func (s *suite) appendConditions(t *testing.T, ns string, kubectl func(*testing.T, []byte, ...string) (string, string, error)) {
+func (s *suite) appendConditions(t *testing.T, ns string, kubectl func([]byte, ...string) (string, string, error)) {
 	session := createSession(t, s.env, ns, "busy")
 	base := time.Now().Add(-time.Hour).Truncate(time.Second)
 	entry := func(i int) map[string]any {
@@ -160,10 +162,10 @@ func (s *suite) appendConditions(t *testing.T, ns string, kubectl func(*testing.
 		var err error
 		if i == 0 {
 			patch := mustJSON(t, map[string]any{"status": map[string]any{"conditions": []any{entry(0)}}})
-			_, _, err = kubectl(t, nil, "patch", "agenticsession", session.Name, "--subresource=status", "--type=merge", "-p", patch)
+			_, _, err = kubectl(nil, "patch", "agenticsession", session.Name, "--subresource=status", "--type=merge", "-p", patch)
 		} else {
 			patch := mustJSON(t, []any{map[string]any{"op": "add", "path": "/status/conditions/-", "value": entry(i)}})
-			_, _, err = kubectl(t, nil, "patch", "agenticsession", session.Name, "--subresource=status", "--type=json", "-p", patch)
+			_, _, err = kubectl(nil, "patch", "agenticsession", session.Name, "--subresource=status", "--type=json", "-p", patch)
 		}
 		require.NoError(t, err, "write %d", i)
 		if i == 9 {

@@ -32,8 +32,6 @@ type suite struct {
 	proxy   *egressProxy
 	webhook string
 	shipped []*unstructured.Unstructured
-	// logs collects controller-runtime's logs (cainjector's), shown on failure.
-	logs *lockedBuffer
 }
 
 func TestWebhookOnRealAPIServer(t *testing.T) {
@@ -43,6 +41,7 @@ func TestWebhookOnRealAPIServer(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{APIServerArgs: map[string][]string{
 		"egress-selector-config-file": {proxy.configFile},
 	}})
+	// controller-runtime's logs (cainjector's) are shown only on failure.
 	logs := &lockedBuffer{}
 	ctrl.SetLogger(zap.New(zap.WriteTo(logs)))
 	t.Cleanup(func() {
@@ -56,7 +55,7 @@ func TestWebhookOnRealAPIServer(t *testing.T) {
 	shipped, err := manifests.Build(ctx, kubectl, filepath.Join(root, "config", "default"))
 	require.NoError(t, err)
 
-	s := &suite{env: env, proxy: proxy, webhook: buildWebhook(t, root), shipped: shipped, logs: logs}
+	s := &suite{env: env, proxy: proxy, webhook: buildWebhook(t, root), shipped: shipped}
 	t.Run("CertManagerWiring", s.certManagerWiring)
 	t.Run("TransparentEnforcement", s.transparentEnforcement)
 	t.Run("FailureBehaviour", s.failureBehaviour)
