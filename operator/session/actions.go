@@ -34,6 +34,25 @@ func (r *Reconciler) runnerPod(ctx context.Context, s *v1alpha1.AgenticSession) 
 	return pod, nil
 }
 
+// current reports whether the cached s is the API server's current version. It
+// reads metadata only. When it is not, the newer version is on its way through
+// the watch and will be reconciled.
+func (r *Reconciler) current(ctx context.Context, s *v1alpha1.AgenticSession) (bool, error) {
+	live := &metav1.PartialObjectMetadata{}
+	live.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(v1alpha1.KindAgenticSession))
+	err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(s), live)
+	switch {
+	case apierrors.IsNotFound(err):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("reading current version of %s: %w", klog.KObj(s), err)
+	case live.ResourceVersion != s.ResourceVersion:
+		log.FromContext(ctx).V(1).Info("Cached session is behind; waiting for the newer version before starting a runner")
+		return false, nil
+	}
+	return true, nil
+}
+
 // act carries out d's writes: pod and Service deletes and creates.
 func (r *Reconciler) act(ctx context.Context, s *v1alpha1.AgenticSession, d Decision, pod *corev1.Pod) error {
 	if d.DeletePod && pod != nil {

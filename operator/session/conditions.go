@@ -19,9 +19,11 @@ const (
 )
 
 // setConditions upserts the lifecycle conditions, one per type, from the runner
-// pod as it is after this reconcile's actions. Once a session is terminal and its
-// pod gone, the pod conditions keep describing the last run; only Ready moves.
-func setConditions(st *v1alpha1.AgenticSessionStatus, phase v1alpha1.Phase, o Observation, gen int64, now metav1.Time) {
+// pod as it is after this reconcile's actions. entering says the phase changes
+// with this write. After the write that enters a terminal phase, the pod
+// conditions keep describing the last run (a leftover pod being removed changes
+// nothing); only Ready follows the phase.
+func setConditions(st *v1alpha1.AgenticSessionStatus, phase v1alpha1.Phase, entering bool, o Observation, gen int64, now metav1.Time) {
 	set := func(typ string, status metav1.ConditionStatus, reason, msg string) {
 		conditions.SetSession(&st.Conditions, v1alpha1.Condition{
 			Type: typ, Status: status, Reason: reason, Message: msg,
@@ -29,7 +31,7 @@ func setConditions(st *v1alpha1.AgenticSessionStatus, phase v1alpha1.Phase, o Ob
 		})
 	}
 
-	if phase.IsTerminal() && !o.State.Exists() {
+	if phase.IsTerminal() && (!entering || !o.State.Exists()) {
 		// Keep the message written on entering the phase, which saw the pod.
 		if r := conditions.FindSession(st.Conditions, CondReady); r == nil || r.Reason != string(phase) {
 			set(CondReady, metav1.ConditionFalse, string(phase), readyMessage(phase, o))

@@ -47,7 +47,7 @@ func Decide(phase v1alpha1.Phase, desired string, pod PodState) Decision {
 	case desired == DesiredRunning && phase.IsTerminal():
 		return Decision{Phase: v1alpha1.PhasePending, Restart: true, ClearDesired: true, DeletePod: exists}
 	case desired == DesiredStopped && phase.IsTerminal():
-		return Decision{Phase: phase, ClearDesired: true, DeletePod: exists}
+		return Decision{Phase: phase, ClearDesired: true, DeletePod: exists, DeleteService: exists}
 	case desired == DesiredStopped:
 		if !pod.Exists() {
 			return Decision{Phase: v1alpha1.PhaseStopped, DeleteService: true, ClearDesired: true}
@@ -106,6 +106,7 @@ func decidePhase(phase v1alpha1.Phase, pod PodState) Decision {
 		}
 		return Decision{Phase: phase, DeletePod: true}
 	}
-	// Terminal: nothing runs; remove a leftover pod.
-	return Decision{Phase: phase, DeletePod: pod.Exists() && pod != PodTerminating}
+	// Terminal: nothing runs; remove a leftover pod, and its Service with it.
+	leftover := pod.Exists() && pod != PodTerminating
+	return Decision{Phase: phase, DeletePod: leftover, DeleteService: leftover}
 }

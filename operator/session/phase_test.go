@@ -87,7 +87,8 @@ func TestDecide(t *testing.T) {
 
 		// Terminal phases stay, without a pod.
 		{"stopped stays stopped", stopped, "", PodAbsent, Decision{Phase: stopped}},
-		{"completed removes a leftover pod", completed, "", PodSucceeded, Decision{Phase: completed, DeletePod: true}},
+		{"completed removes a leftover pod and its Service", completed, "", PodSucceeded,
+			Decision{Phase: completed, DeletePod: true, DeleteService: true}},
 		{"failed waits for a terminating pod", failed, "", PodTerminating, Decision{Phase: failed}},
 		{"an unknown annotation value is ignored", running, "Paused", PodRunning, Decision{Phase: running}},
 	}

@@ -73,6 +73,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	d := Decide(s.Status.Phase, s.Annotations[v1alpha1.AnnotationDesiredPhase], obs.State)
 	logger.V(4).Info("Decided", "phase", s.Status.Phase, "pod", obs.State, "decision", d)
 
+	if d.CreateRunner {
+		// Our own last status write may not be in the cache yet (a pod we just
+		// deleted for Stopping or Completed looks like one to recreate), so a
+		// runner is only started from the API server's current version.
+		current, err := r.current(ctx, s)
+		if err != nil || !current {
+			return reconcile.Result{}, err
+		}
+	}
 	if err := r.act(ctx, s, d, pod); err != nil {
 		return reconcile.Result{}, err
 	}

@@ -22,6 +22,11 @@ func StopReason(s *v1alpha1.AgenticSession) string {
 // that when the spec has reached a runner.
 func nextStatus(s *v1alpha1.AgenticSession, d Decision, o Observation, now metav1.Time) *v1alpha1.AgenticSessionStatus {
 	st := s.Status.DeepCopy()
+	from := st.Phase
+	if from == "" {
+		from = v1alpha1.PhasePending
+	}
+	entering := d.Restart || from != d.Phase
 	if d.Restart {
 		// A new run: its own times, no stop. sdkSessionId stays so the runner can
 		// resume the conversation; reconciled repos are the runner's business.
@@ -40,7 +45,7 @@ func nextStatus(s *v1alpha1.AgenticSession, d Decision, o Observation, now metav
 			st.StoppedReason = StopReason(s)
 		}
 	}
-	setConditions(st, d.Phase, o, s.Generation, now)
+	setConditions(st, d.Phase, entering, o, s.Generation, now)
 	return st
 }
 

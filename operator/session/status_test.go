@@ -66,6 +66,11 @@ func TestNextStatus(t *testing.T) {
 		s.Status = *st
 		gone := nextStatus(s, Decision{Phase: v1alpha1.PhaseFailed}, Observation{State: PodAbsent}, metav1.NewTime(now.Add(time.Minute)))
 		assert.Equal(t, *st, *gone)
+
+		// So it does while a leftover pod that never ran is removed.
+		d := Decision{Phase: v1alpha1.PhaseFailed, DeletePod: true, DeleteService: true}
+		leftover := nextStatus(s, d, afterActions(d, Observation{State: PodWaiting}), metav1.NewTime(now.Add(time.Minute)))
+		assert.Equal(t, *st, *leftover)
 	})
 
 	t.Run("a stop mirrors the stop-reason annotation, defaulting to user", func(t *testing.T) {

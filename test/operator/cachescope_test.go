@@ -1,0 +1,103 @@
+package operator_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/types"
+	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
+)
+
+// auditEvent is the part of an audit.k8s.io/v1 Event the test reads.
+type auditEvent struct {
+	Verb       string `json:"verb"`
+	RequestURI string `json:"requestURI"`
+	UserAgent  string `json:"userAgent"`
+	ObjectRef  *struct {
+		Resource  string `json:"resource"`
+		Namespace string `json:"namespace"`
+	} `json:"objectRef"`
+}
+
+// request is one list or watch as the API server saw it.
+type request struct {
+	verb, resource, labels, fields string
+}
+
+// operatorRequests reads the API server's audit log and returns the distinct list
+// and watch requests the operator under test made.
+func operatorRequests(t *testing.T, path string) []request {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	seen := map[request]bool{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var e auditEvent
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &e))
+		if e.UserAgent != operatorUserAgent || e.ObjectRef == nil {
+			continue
+		}
+		u, err := url.Parse(e.RequestURI)
+		require.NoError(t, err)
+		q := u.Query()
+		seen[request{verb: e.Verb, resource: e.ObjectRef.Resource, labels: q.Get("labelSelector"), fields: q.Get("fieldSelector")}] = true
+	}
+	require.NoError(t, sc.Err())
+	var out []request
+	for r := range seen {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b request) int {
+		return strings.Compare(a.verb+a.resource+a.labels, b.verb+b.resource+b.labels)
+	})
+	return out
+}
+
+// cacheScope shows from the API server's audit log that the operator, after
+// everything the other parts made it do, watched exactly runner pods, managed
+// namespaces, sessions and ProjectSettings, and listed nothing else but its own
+// labelled RoleBindings (read uncached). It also shows that a cached read of an
+// unlisted kind fails instead of starting an informer.
+func (s *suite) cacheScope(t *testing.T) {
+	err := s.mgr.GetClient().Get(context.Background(), types.NamespacedName{Namespace: "default", Name: "x"}, &appsv1.Deployment{})
+	var notCached *crcache.ErrResourceNotCached
+	assert.True(t, errors.As(err, &notCached), "a cached read of Deployments fails loudly, got %v", err)
+
+	got := operatorRequests(t, s.auditLog)
+	var watches []request
+	for _, r := range got {
+		switch r.verb {
+		case "watch":
+			watches = append(watches, r)
+		case "list":
+			allowed := slices.Contains([]string{"pods", "namespaces", "agenticsessions", "projectsettings"}, r.resource) ||
+				(r.resource == "rolebindings" && r.labels == "ambient-code.io/group-access=true")
+			assert.True(t, allowed, "unexpected list %+v", r)
+		default:
+			t.Errorf("unexpected verb in a list/watch audit policy: %+v", r)
+		}
+	}
+	assert.ElementsMatch(t, []request{
+		{verb: "watch", resource: "pods", labels: "ambient-code.io/runner=true"},
+		{verb: "watch", resource: "namespaces", labels: "ambient-code.io/managed=true"},
+		{verb: "watch", resource: "agenticsessions"},
+		{verb: "watch", resource: "projectsettings"},
+	}, watches, "the operator's watches, as the API server recorded them")
+	for _, r := range got {
+		assert.NotContains(t, []string{"secrets", "configmaps", "services", "serviceaccounts", "deployments"}, r.resource, "%+v", r)
+	}
+	t.Logf("operator list/watch requests seen by the API server: %+v", got)
+}

@@ -1,0 +1,121 @@
+package operator_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/operator/project"
+)
+
+func (s *suite) settings(ctx context.Context, ns string) (*v1alpha1.ProjectSettings, error) {
+	ps := &v1alpha1.ProjectSettings{}
+	return ps, s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: v1alpha1.ProjectSettingsName}, ps)
+}
+
+// bindingsAre waits for the labelled RoleBindings in ns to be exactly names and
+// for status.groupBindingsCreated to count them.
+func (s *suite) bindingsAre(ns string, names ...string) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		var list rbacv1.RoleBindingList
+		if err := s.env.Client.List(ctx, &list, client.InNamespace(ns), client.MatchingLabels{project.LabelGroupAccess: "true"}); err != nil {
+			return err
+		}
+		var got []string
+		for _, rb := range list.Items {
+			got = append(got, rb.Name)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, names) {
+			return fmt.Errorf("RoleBindings %v, want %v", got, names)
+		}
+		ps, err := s.settings(ctx, ns)
+		if err != nil {
+			return err
+		}
+		if ps.Status.GroupBindingsCreated != len(names) {
+			return fmt.Errorf("groupBindingsCreated %d, want %d", ps.Status.GroupBindingsCreated, len(names))
+		}
+		return nil
+	}
+}
+
+func (s *suite) projects(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("a managed namespace gets a default ProjectSettings, an unmanaged one none", func(t *testing.T) {
+		s.env.CreateNamespace(t, "project-managed", map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue})
+		s.env.CreateNamespace(t, "project-unmanaged", nil)
+		eventually(t, "default ProjectSettings", func(ctx context.Context) error {
+			_, err := s.settings(ctx, "project-managed")
+			return err
+		})
+		ps, err := s.settings(ctx, "project-managed")
+		require.NoError(t, err)
+		assert.NotNil(t, ps.Spec.GroupAccess)
+		assert.Empty(t, ps.Spec.GroupAccess)
+
+		// Labelling a namespace later provisions it too.
+		_, err = s.settings(ctx, "project-unmanaged")
+		require.Error(t, err)
+		ns := &corev1.Namespace{}
+		require.NoError(t, s.env.Client.Get(ctx, client.ObjectKey{Name: "project-unmanaged"}, ns))
+		patched := ns.DeepCopy()
+		patched.Labels = map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue}
+		require.NoError(t, s.env.Client.Patch(ctx, patched, client.MergeFrom(ns)))
+		eventually(t, "ProjectSettings after labelling", func(ctx context.Context) error {
+			_, err := s.settings(ctx, "project-unmanaged")
+			return err
+		})
+
+		// A deleted default comes back.
+		require.NoError(t, s.env.Client.Delete(ctx, ps))
+		eventually(t, "ProjectSettings recreated", func(ctx context.Context) error {
+			got, err := s.settings(ctx, "project-managed")
+			if err != nil {
+				return err
+			}
+			if got.UID == ps.UID {
+				return fmt.Errorf("still the deleted one")
+			}
+			return nil
+		})
+	})
+
+	t.Run("groupAccess entries become RoleBindings and removed ones are cleaned up", func(t *testing.T) {
+		const ns = "project-rbac"
+		s.env.CreateNamespace(t, ns, map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue})
+		eventually(t, "default ProjectSettings", func(ctx context.Context) error {
+			_, err := s.settings(ctx, ns)
+			return err
+		})
+		setAccess := func(entries ...v1alpha1.GroupAccess) {
+			ps, err := s.settings(ctx, ns)
+			require.NoError(t, err)
+			patched := ps.DeepCopy()
+			patched.Spec.GroupAccess = append([]v1alpha1.GroupAccess{}, entries...)
+			require.NoError(t, s.env.Client.Patch(ctx, patched, client.MergeFrom(ps)))
+		}
+
+		setAccess(v1alpha1.GroupAccess{GroupName: "devs", Role: "edit"}, v1alpha1.GroupAccess{GroupName: "ops", Role: "view"})
+		eventually(t, "two bindings", s.bindingsAre(ns, "devs-edit", "ops-view"))
+		rb := &rbacv1.RoleBinding{}
+		require.NoError(t, s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "devs-edit"}, rb))
+		assert.Equal(t, "ambient-project-edit", rb.RoleRef.Name)
+		assert.Equal(t, []rbacv1.Subject{{Kind: "Group", APIGroup: rbacv1.GroupName, Name: "devs"}}, rb.Subjects)
+
+		setAccess(v1alpha1.GroupAccess{GroupName: "ops", Role: "admin"})
+		eventually(t, "the removed entries' bindings deleted", s.bindingsAre(ns, "ops-admin"))
+
+		setAccess()
+		eventually(t, "no bindings", s.bindingsAre(ns))
+	})
+}
