@@ -69,4 +69,6 @@ bench: ## Go benchmarks of the admission handlers beside their floor.
 
 .PHONY: run
 run: controlplane build ## Local control plane with webhook and operator installed, ready for kubectl.
-	go run ./hack/run
+	go build -o $(BIN)/run ./hack/run
+	@# Run the binary itself, not `go run`: go run exits 1 after any Ctrl-C.
+	$(BIN)/run

@@ -16,9 +16,9 @@ func childProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
 
-// dieWithParent asks for SIGTERM when our parent goes. `go run` dies on SIGTERM
-// without passing it on, and make sends SIGTERM to `go run` when it is
-// terminated; this turns that into our clean shutdown instead of an orphan.
+// dieWithParent asks for SIGTERM when our parent goes: when make (or `go run`,
+// which does not pass SIGTERM on) is killed, the local run shuts down cleanly
+// instead of running on as an orphan.
 func dieWithParent() error {
 	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGTERM), 0, 0, 0); err != nil {
 		return fmt.Errorf("setting the parent-death signal: %w", err)
