@@ -12,7 +12,8 @@ import (
 
 // ReadyLine starts the line printed once everything runs; the test of `make
 // run` waits for it. Commands to try are printed before it, each on a line
-// starting with "  $ ", runnable from the repository root.
+// starting with "  $ ", runnable from the repository root. The third prints
+// the object as that write stored it, before the operator writes its own.
 const ReadyLine = "ready:"
 
 func (r *localRun) printInstructions(w io.Writer, operator bool) {
@@ -36,8 +37,8 @@ func (r *localRun) printInstructions(w io.Writer, operator bool) {
 	line("  # 2. Removing a runner label is refused by the webhook")
 	line("  $ %s %s label pod %s %s-", kubectl, ns, handMadePod, v1alpha1.LabelRunner)
 	line("  # 3. A status write with duplicate condition types is stored with one condition per type")
-	line("  $ %s %s patch agenticsession %s --subresource=status --type=merge --patch-file %s && %s %s get agenticsession %s -o jsonpath='%s'",
-		kubectl, ns, demoSession, r.rel(r.demoConditionsFile()), kubectl, ns, demoSession,
+	line("  $ %s %s patch agenticsession %s --subresource=status --type=merge --patch-file %s -o jsonpath='%s'",
+		kubectl, ns, demoSession, r.rel(r.demoConditionsFile()),
 		`{range .status.conditions[*]}{.type}={.status} ({.reason}){"\n"}{end}`)
 	line("")
 	if operator {
