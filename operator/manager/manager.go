@@ -23,6 +23,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/operator/archive"
 	opcache "github.com/ambient-code/agentic-operator/operator/cache"
 	"github.com/ambient-code/agentic-operator/operator/inactivity"
 	"github.com/ambient-code/agentic-operator/operator/project"
@@ -65,9 +66,16 @@ type Options struct {
 	Clock clock.PassiveClock
 
 	// RunningHooks and SettledHooks extend the session reconciler (issues 5, 7);
-	// the inactivity and runner-sync hooks of issue 5 always run first.
+	// the inactivity and runner-sync hooks of issue 5, and the archive hook of
+	// issue 7, always run first.
 	RunningHooks []session.RunningHook
 	SettledHooks []session.SettledHook
+	// ArchiveSweepInterval is how often archived sessions are swept for restart
+	// requests the webhook missed; zero means archive.DefaultSweepInterval.
+	ArchiveSweepInterval time.Duration
+	// ArchiveSweepPageSize bounds each list of the sweep; zero means
+	// archive.DefaultPageSize.
+	ArchiveSweepPageSize int64
 	// Now is the session reconciler's clock; nil means time.Now.
 	Now func() time.Time
 	// SkipControllerNameValidation lets a test start several managers in one
@@ -123,6 +131,8 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Archiving first: terminal sessions with nothing left leave the cache (issue 7).
+	settled := append([]session.SettledHook{archive.Hook{Reader: mgr.GetAPIReader(), Writer: mgr.GetClient()}}, opts.SettledHooks...)
 	sessions := &session.Reconciler{
 		Client:                mgr.GetClient(),
 		APIReader:             mgr.GetAPIReader(),
@@ -130,11 +140,16 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		Runner:                opts.Runner,
 		Now:                   opts.Now,
 		RunningHooks:          append(running, opts.RunningHooks...),
-		SettledHooks:          opts.SettledHooks,
+		SettledHooks:          settled,
 		ProjectSettingsEvents: inactivity.EnqueueRunningSessions(mgr.GetClient()),
 	}
 	if err := sessions.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the session controller: %w", err)
+	}
+	sweep := &archive.Sweeper{Reader: mgr.GetAPIReader(), Writer: mgr.GetClient(),
+		Interval: opts.ArchiveSweepInterval, PageSize: opts.ArchiveSweepPageSize, Namespace: opts.Scope.Namespace}
+	if err := mgr.Add(sweep); err != nil {
+		return nil, fmt.Errorf("adding the archive sweep: %w", err)
 	}
 	if err := (&project.NamespaceReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the namespace controller: %w", err)
@@ -164,12 +179,15 @@ func runningHooks(mgr ctrl.Manager, opts Options) ([]session.RunningHook, error)
 	if clk == nil && opts.Now != nil {
 		clk = nowClock(opts.Now)
 	}
-	hooks, err := runninghooks.New(mgr.GetAPIReader(), mgr.GetClient(), runninghooks.Config{
+	set, err := runninghooks.New(mgr.GetAPIReader(), mgr.GetClient(), runninghooks.Config{
 		Runner: rc, DefaultInactivityTimeout: opts.DefaultInactivityTimeout, Clock: clk})
 	if err != nil {
 		return nil, fmt.Errorf("building the runner client: %w", err)
 	}
-	return hooks, nil
+	if err := mgr.Add(set); err != nil { // closes the runner connections on stop
+		return nil, fmt.Errorf("adding the runner client: %w", err)
+	}
+	return set.Hooks, nil
 }
 
 // nowClock adapts Options.Now to a clock.

@@ -31,11 +31,17 @@ type Config struct {
 	Clock clock.PassiveClock
 }
 
-// New builds the hooks, in the order they should run: the inactivity check first,
-// so that a failing runner cannot keep an idle session from stopping. secrets
-// reads token Secrets uncached (the manager's APIReader); cached reads
-// ProjectSettings from the manager's cache.
-func New(secrets, cached client.Reader, cfg Config) ([]session.RunningHook, error) {
+// Set is the hooks and the runner client they share.
+type Set struct {
+	// Hooks in the order they should run: the inactivity check first, so that a
+	// failing runner cannot keep an idle session from stopping.
+	Hooks   []session.RunningHook
+	Runners *runner.Client
+}
+
+// New builds the hooks. secrets reads token Secrets uncached (the manager's
+// APIReader); cached reads ProjectSettings from the manager's cache.
+func New(secrets, cached client.Reader, cfg Config) (*Set, error) {
 	runners, err := runner.New(secrets, cfg.Runner)
 	if err != nil {
 		return nil, err
@@ -44,12 +50,24 @@ func New(secrets, cached client.Reader, cfg Config) ([]session.RunningHook, erro
 	if clk == nil {
 		clk = clock.RealClock{}
 	}
-	return []session.RunningHook{
+	return &Set{Runners: runners, Hooks: []session.RunningHook{
 		Inactivity{Checker: &inactivity.Checker{Clock: clk, Default: cfg.DefaultInactivityTimeout,
 			Projects: inactivity.CacheSource{Reader: cached}}},
 		Repos{Syncer: &reposync.Syncer{Runners: runners, Clock: clk}},
-	}, nil
+	}}, nil
 }
+
+// Start implements the manager's Runnable: when the manager stops it closes the
+// pooled runner connections, so that none of their goroutines outlives it.
+func (s *Set) Start(ctx context.Context) error {
+	<-ctx.Done()
+	s.Runners.CloseIdleConnections()
+	return nil
+}
+
+// NeedLeaderElection is false: replicas that do not lead hold no connections,
+// and closing them must not wait for leadership.
+func (s *Set) NeedLeaderElection() bool { return false }
 
 // Inactivity stops a session idle past its timeout and otherwise asks to be
 // called again at the moment it would go idle.

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -30,6 +31,7 @@ func TestRunningSessionsOnRealAPIServer(t *testing.T) {
 	t.Run("Inactivity", s.inactivity)
 	t.Run("ProjectSettingsChangeTakesEffect", s.projectSettingsChange)
 	t.Run("IdleSessionStopsOnItsOwnRequeue", s.requeueAtDeadline)
+	t.Run("RunnerConnectionsCloseWithTheManager", s.connectionsCloseOnStop) // stops the operator: last
 }
 
 func cond(a *v1alpha1.AgenticSession, typ string) v1alpha1.Condition {
@@ -173,4 +175,16 @@ func (s *suite) slowAndDeadRunners(t *testing.T) {
 		assert.LessOrEqual(t, len(c.Message), 512)
 		require.NoError(t, s.c.Delete(context.Background(), tc.as))
 	}
+}
+
+// connectionsCloseOnStop: stopping the manager closes the runner client's pooled
+// connections, so none of their goroutines outlives the operator.
+func (s *suite) connectionsCloseOnStop(t *testing.T) {
+	s.namespace(t, "close", true)
+	as := s.createRunning(t, "close", "c1", nil)
+	s.synced(t, as, s.editSpec(t, as, `{"repos":[{"url":"https://github.com/org/app","branch":"main"}]}`))
+	require.Positive(t, pooledRunnerConns(), "the call left its connection in the pool")
+	require.NoError(t, s.stop())
+	require.Eventually(t, func() bool { return pooledRunnerConns() == 0 }, 10*time.Second, 20*time.Millisecond,
+		"runner connections outlive the manager:\n%s", allStacks())
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,6 +45,8 @@ type suite struct {
 	c     client.Client
 	srv   *runnertest.Server
 	clock *offsetClock
+	// stop stops the operator (once) and returns what its manager returned.
+	stop func() error
 }
 
 // offsetClock is real time shifted by an offset the test moves forward: the
@@ -118,11 +121,28 @@ func startSuite(t *testing.T) *suite {
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
 	go runKubelet(ctx, env.Client)
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-done)
-	})
-	return &suite{env: env, c: env.Client, srv: srv, clock: clk}
+	var once sync.Once
+	var stopErr error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			stopErr = <-done
+		})
+		return stopErr
+	}
+	t.Cleanup(func() { require.NoError(t, stop()) })
+	return &suite{env: env, c: env.Client, srv: srv, clock: clk, stop: stop}
+}
+
+// pooledRunnerConns counts the client side of HTTP/1 connections in this process:
+// only the runner client speaks HTTP/1 (the API server clients speak HTTP/2).
+func pooledRunnerConns() int {
+	return strings.Count(allStacks(), "net/http.(*persistConn).readLoop")
+}
+
+func allStacks() string {
+	buf := make([]byte, 16<<20)
+	return string(buf[:runtime.Stack(buf, true)])
 }
 
 // logBuffer keeps the operator's logs for a failing test.
