@@ -26,7 +26,8 @@ var (
 )
 
 // sessionMutator collapses status.conditions of AgenticSessions to one entry per
-// type (I3) on CREATE and UPDATE of the resource and of its status subresource.
+// type (I3) on CREATE and UPDATE of the resource and of its status subresource,
+// and removes the archived label where a session must come back (I4).
 type sessionMutator struct {
 	now func() time.Time
 }
@@ -47,6 +48,11 @@ type statusView struct {
 }
 
 func (m sessionMutator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	return restoreArchived(ctx, req, m.collapse(ctx, req)) // archive rule: session_archive.go
+}
+
+// collapse is the conditions rule (I3).
+func (m sessionMutator) collapse(ctx context.Context, req admission.Request) admission.Response {
 	if resp, skip := otherKind(req, sessionGroupKind); skip {
 		return resp
 	}

@@ -1,5 +1,6 @@
 // Command operator runs the slim AgenticSession operator: flags, logger, the
-// manager from operator/manager, and a start that ends on SIGTERM.
+// manager from operator/manager, and a start that ends on SIGTERM. `operator
+// archive` instead runs the one-off adoption pass of operator/archive.
 package main
 
 import (
@@ -12,6 +13,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/ambient-code/agentic-operator/operator/archive"
 	"github.com/ambient-code/agentic-operator/operator/inactivity"
 	"github.com/ambient-code/agentic-operator/operator/manager"
 	"github.com/ambient-code/agentic-operator/operator/runner"
@@ -22,6 +24,11 @@ import (
 const defaultRunnerImage = "quay.io/ambient_code/vteam_claude_runner:latest"
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == archive.CommandName {
+		// `operator archive`: the one-off adoption pass (operator/archive).
+		ctrl.SetLogger(zap.New())
+		os.Exit(archive.Command(ctrl.SetupSignalHandler(), os.Args[2:], os.Stdout, os.Stderr))
+	}
 	var opts manager.Options
 	var pullPolicy string
 	fs := flag.CommandLine
@@ -36,6 +43,8 @@ func main() {
 	fs.StringVar(&opts.RunnerClient.URLTemplate, "runner-url-template", runner.DefaultURLTemplate, "Base URL of a session's runner, a Go template over {{.Name}} and {{.Namespace}} of the session.")
 	fs.DurationVar(&opts.RunnerClient.Timeout, "runner-timeout", runner.DefaultTimeout, "Bound of one runner call, connect to last byte; a sync of one session is bounded by it too.")
 	fs.DurationVar(&opts.DefaultInactivityTimeout, "default-inactivity-timeout", inactivity.DefaultTimeout, "Idle time after which a Running session is stopped when neither it nor its ProjectSettings sets a timeout; 0 disables.")
+	fs.DurationVar(&opts.ArchiveSweepInterval, "archive-sweep-interval", archive.DefaultSweepInterval, "How often archived sessions are checked for restart requests the webhook missed.")
+	fs.Int64Var(&opts.ArchiveSweepPageSize, "archive-sweep-page-size", archive.DefaultPageSize, "Archived sessions per list request of the sweep; bounds its memory.")
 	fs.DurationVar(&opts.GracefulShutdownTimeout, "graceful-shutdown-timeout", manager.DefaultGracefulShutdown, "How long controllers get to finish after SIGTERM.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(fs)
@@ -81,6 +90,10 @@ func validate(opts manager.Options, pullPolicy string) error {
 	}
 	if opts.DefaultInactivityTimeout < 0 {
 		return fmt.Errorf("--default-inactivity-timeout %s: want 0 (disabled) or more", opts.DefaultInactivityTimeout)
+	}
+	if opts.ArchiveSweepInterval <= 0 || opts.ArchiveSweepPageSize < 1 {
+		return fmt.Errorf("--archive-sweep-interval %s, --archive-sweep-page-size %d: want a positive interval and a page size of at least 1",
+			opts.ArchiveSweepInterval, opts.ArchiveSweepPageSize)
 	}
 	if opts.MaxConcurrentReconciles < 1 {
 		return fmt.Errorf("--max-concurrent-reconciles %d: want at least 1", opts.MaxConcurrentReconciles)

@@ -6,7 +6,8 @@
 //   - Pods labelled ambient-code.io/runner=true (the webhook guarantees every runner
 //     pod carries it and no other pod does, invariants I1 and I2);
 //   - Namespaces labelled ambient-code.io/managed=true;
-//   - AgenticSessions and ProjectSettings, as typed objects.
+//   - AgenticSessions not labelled ambient-code.io/archived, and ProjectSettings,
+//     as typed objects.
 //
 // Nothing else: Secrets, ConfigMaps, Services, ServiceAccounts and RoleBindings are
 // read straight from the API server or written blind, and a cached read of any
@@ -24,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/operator/archive"
 )
 
 // Scope says where the operator looks.
@@ -57,10 +59,9 @@ func Options(scheme *runtime.Scheme, s Scope) crcache.Options {
 		ReaderFailOnMissingInformer: true,
 		ByObject: map[client.Object]crcache.ByObject{
 			&corev1.Pod{}: {Label: RunnerPodSelector()},
-			// Issue 7 adds Label: !ambient-code.io/archived here, so that archived
-			// sessions leave the cache (the watch sends a delete when an object
-			// stops matching).
-			&v1alpha1.AgenticSession{}:  {},
+			// Archived sessions (terminal, nothing running) leave the cache: the
+			// watch sends a delete when an object stops matching (operator/archive).
+			&v1alpha1.AgenticSession{}:  {Label: archive.NotArchivedSelector()},
 			&v1alpha1.ProjectSettings{}: {},
 		},
 	}

@@ -34,7 +34,7 @@ func TestOptions(t *testing.T) {
 	assert.Equal(t, map[string]string{
 		"*v1.Pod":                   "ambient-code.io/runner=true",
 		"*v1.Namespace":             "ambient-code.io/managed=true",
-		"*v1alpha1.AgenticSession":  "",
+		"*v1alpha1.AgenticSession":  "!ambient-code.io/archived",
 		"*v1alpha1.ProjectSettings": "",
 	}, kinds)
 

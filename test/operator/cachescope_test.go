@@ -93,7 +93,7 @@ func (s *suite) cacheScope(t *testing.T) {
 	assert.ElementsMatch(t, []request{
 		{verb: "watch", resource: "pods", labels: "ambient-code.io/runner=true"},
 		{verb: "watch", resource: "namespaces", labels: "ambient-code.io/managed=true"},
-		{verb: "watch", resource: "agenticsessions"},
+		{verb: "watch", resource: "agenticsessions", labels: "!ambient-code.io/archived"},
 		{verb: "watch", resource: "projectsettings"},
 	}, watches, "the operator's watches, as the API server recorded them")
 	for _, r := range got {
