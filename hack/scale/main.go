@@ -1,0 +1,52 @@
+// Command scale loads the vteam-uat profile into a control plane ("load") and runs
+// the scale benchmark that writes BENCHMARKS.md ("bench"; `make bench-scale`).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/go-logr/logr"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+)
+
+const usage = `Usage: scale <command> [flags]
+
+Commands:
+  load    load the vteam-uat profile into the cluster of --kubeconfig
+
+Run "scale <command> -h" for the flags of a command.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "scale:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(out, usage)
+		return fmt.Errorf("no command given")
+	}
+	switch args[0] {
+	case "load":
+		return runLoad(ctx, args[1:], out)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(out, usage)
+		return nil
+	}
+	fmt.Fprint(out, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func logger(out io.Writer) logr.Logger {
+	return zap.New(zap.WriteTo(out), zap.UseDevMode(true))
+}
