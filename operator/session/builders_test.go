@@ -169,14 +169,3 @@ func TestBuildService(t *testing.T) {
 		assert.Equal(t, v, pod.Labels[k], k)
 	}
 }
-
-func TestRepoName(t *testing.T) {
-	for url, want := range map[string]string{
-		"https://github.com/org/app.git": "app",
-		"https://github.com/org/app":     "app",
-		"https://github.com/org/app/":    "app",
-		"git@github.com:org/tool.git":    "tool",
-	} {
-		assert.Equal(t, want, RepoName(url), url)
-	}
-}

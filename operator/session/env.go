@@ -2,7 +2,6 @@ package session
 
 import (
 	"encoding/json"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/operator/runner"
 )
 
 // Environment variables the operator sets on the runner (upstream-behaviour.md).
@@ -49,12 +49,6 @@ type runnerRepo struct {
 	AutoPush bool   `json:"autoPush,omitempty"`
 }
 
-// RepoName is the name the runner knows a repo by: the URL's last path element
-// without ".git".
-func RepoName(url string) string {
-	return strings.TrimSuffix(path.Base(strings.TrimRight(url, "/")), ".git")
-}
-
 // RunnerEnv is the runner container's environment for s, sorted by name so that
 // the same spec always yields the same pod. Empty optional values are left out.
 func RunnerEnv(s *v1alpha1.AgenticSession) []corev1.EnvVar {
@@ -81,7 +75,7 @@ func RunnerEnv(s *v1alpha1.AgenticSession) []corev1.EnvVar {
 	if len(s.Spec.Repos) > 0 {
 		repos := make([]runnerRepo, len(s.Spec.Repos))
 		for i, r := range s.Spec.Repos {
-			repos[i] = runnerRepo{URL: r.URL, Branch: r.Branch, Name: RepoName(r.URL), AutoPush: r.AutoPush != nil && *r.AutoPush}
+			repos[i] = runnerRepo{URL: r.URL, Branch: r.Branch, Name: runner.RepoName(r.URL), AutoPush: r.AutoPush != nil && *r.AutoPush}
 		}
 		// Marshalling a slice of plain structs cannot fail.
 		data, _ := json.Marshal(repos)
