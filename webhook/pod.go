@@ -1,7 +1,7 @@
 package webhook
 
 import (
-	"errors"
+	"bytes"
 	"fmt"
 	"strings"
 
@@ -40,8 +40,8 @@ type podView struct {
 }
 
 func decodePod(raw []byte) (*podView, error) {
-	if len(raw) == 0 {
-		return nil, errors.New("the request carries no object")
+	if err := isObject(raw, "pod"); err != nil {
+		return nil, err
 	}
 	var p podView
 	// Case-sensitive like the API server, so "Metadata" is not mistaken for metadata.
@@ -74,6 +74,19 @@ func (p *podView) displayName() string {
 		return p.Metadata.GenerateName + "*"
 	}
 	return p.Metadata.Name
+}
+
+// isObject rejects what is not a JSON object before decoding, so that the 400
+// message names the problem rather than a Go type.
+func isObject(raw []byte, what string) error {
+	trimmed := bytes.TrimLeft(raw, " \t\r\n")
+	switch {
+	case len(trimmed) == 0:
+		return fmt.Errorf("the request carries no %s", what)
+	case trimmed[0] != '{':
+		return fmt.Errorf("the %s is not a JSON object", what)
+	}
+	return nil
 }
 
 // escapePointer escapes a map key for use in a JSON pointer (RFC 6901).

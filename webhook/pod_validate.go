@@ -37,7 +37,7 @@ func (podValidator) Handle(ctx context.Context, req admission.Request) admission
 	spoofed := claimsWithoutOwner(pod, old)
 	changed := changedRunnerLabels(pod, old)
 	if len(spoofed) == 0 && len(changed) == 0 {
-		return admission.Allowed("")
+		return admission.Allowed("runner labels match ownership")
 	}
 	if len(spoofed) > 0 {
 		denialsTotal.WithLabelValues(reasonRunnerLabelWithoutOwner).Inc()

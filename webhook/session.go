@@ -3,7 +3,6 @@ package webhook
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -102,8 +101,8 @@ func (s *sessionView) displayName() string {
 // conditions when there is no list to collapse. Only an object that is not JSON
 // object-shaped where the session's top level must be is an error.
 func decodeConditions(raw []byte) (*sessionView, []any, error) {
-	if len(raw) == 0 {
-		return nil, nil, errors.New("the request carries no object")
+	if err := isObject(raw, "AgenticSession"); err != nil {
+		return nil, nil, err
 	}
 	var s sessionView
 	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(raw, &s); err != nil {
