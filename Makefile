@@ -65,6 +65,11 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 30s).
 bench: ## Go benchmarks of the admission handlers beside their floor.
 	go test -run '^$$' -bench . -benchmem -count 5 ./webhook/...
 
+.PHONY: bench-scale
+bench-scale: controlplane build ## Scale benchmark at the vteam-uat profile (1x/2x/5x): writes BENCHMARKS.md (~30 min; BENCH_SCALE_FLAGS for more).
+	go build -o $(BIN)/scale ./hack/scale
+	$(BIN)/scale bench -root $(ROOT) $(BENCH_SCALE_FLAGS)
+
 ##@ Run
 
 .PHONY: run

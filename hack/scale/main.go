@@ -12,17 +12,22 @@ import (
 
 	"github.com/go-logr/logr"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/ambient-code/agentic-operator/test/scale/child"
 )
 
 const usage = `Usage: scale <command> [flags]
 
 Commands:
   load    load the vteam-uat profile into the cluster of --kubeconfig
+  bench   start a control plane, load the profile at several scales and measure
+          the operator's heap, the webhook's latency and stored sizes under churn
 
 Run "scale <command> -h" for the flags of a command.
 `
 
 func main() {
+	child.Main() // a child process of the benchmark runs its part and exits here
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
@@ -39,6 +44,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	switch args[0] {
 	case "load":
 		return runLoad(ctx, args[1:], out)
+	case "bench":
+		return runBench(ctx, args[1:], out)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(out, usage)
 		return nil

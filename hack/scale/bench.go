@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/ambient-code/agentic-operator/test/scale/bench"
+	"github.com/ambient-code/agentic-operator/test/scale/report"
+)
+
+// runBench runs the whole benchmark and writes the report, its plot and the raw results.
+func runBench(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(out)
+	root := fs.String("root", ".", "repository root (bin/ with kube-apiserver, etcd, kubectl and webhook; config/)")
+	smoke := fs.Bool("smoke", false, "run the small smoke version (0.05x, one sample) instead of the full benchmark")
+	md := fs.String("out", "BENCHMARKS.md", "report to write")
+	plot := fs.String("plot", "test/scale/results/heap-vs-sessions.png", "plot of heap against sessions to write (the report links it)")
+	raw := fs.String("results", "test/scale/results/results.json", "raw results to write as JSON")
+	logPath := fs.String("logs", "bin/bench-scale.log", "file receiving the output of child processes and servers")
+	window := fs.Duration("list-window", 0, "settled window watched for LIST requests (default 2m; 3s with -smoke)")
+	samples := fs.Int("samples", 0, "heap samples per configuration and point (default 5; 1 with -smoke)")
+	scales := fs.String("session-scales", "", "comma-separated session multipliers (default 1,2,5)")
+	rates := fs.String("rates", "", "comma-separated review rates per second (default 500,1000,2000)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	absRoot, err := filepath.Abs(*root)
+	if err != nil {
+		return err
+	}
+	cfg := bench.Full(absRoot)
+	if *smoke {
+		cfg = bench.Smoke(absRoot)
+	}
+	if *window > 0 {
+		cfg.ListWindow = *window
+	}
+	if *samples > 0 {
+		cfg.Samples = *samples
+	}
+	if *scales != "" {
+		if cfg.SessionScales, err = parseList(*scales, strconv.ParseFloat); err != nil {
+			return fmt.Errorf("-session-scales: %w", err)
+		}
+	}
+	if *rates != "" {
+		if cfg.Rates, err = parseList(*rates, func(s string, _ int) (int, error) { return strconv.Atoi(s) }); err != nil {
+			return fmt.Errorf("-rates: %w", err)
+		}
+	}
+	logs, err := create(under(absRoot, *logPath))
+	if err != nil {
+		return err
+	}
+	defer logs.Close()
+	cfg.Logs, cfg.Log = logs, logger(out)
+
+	res, err := bench.Run(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("%w (child and server output in %s)", err, *logPath)
+	}
+	data, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := write(under(absRoot, *raw), data); err != nil {
+		return err
+	}
+	png, err := report.Plot(res)
+	if err != nil {
+		return err
+	}
+	if err := write(under(absRoot, *plot), png); err != nil {
+		return err
+	}
+	doc := report.Markdown(res, report.Links{Plot: *plot, Results: *raw})
+	if err := write(under(absRoot, *md), []byte(doc)); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "wrote %s, %s and %s in %s\n", *md, *plot, *raw, res.Took.Round(1e9))
+	return nil
+}
+
+func parseList[T any](s string, parse func(string, int) (T, error)) ([]T, error) {
+	var out []T
+	for f := range strings.SplitSeq(s, ",") {
+		v, err := parse(strings.TrimSpace(f), 64)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// under resolves a relative path against the repository root.
+func under(root, path string) string {
+	if filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(root, path)
+}
+
+func create(path string) (*os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	return os.Create(path)
+}
+
+func write(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
+}

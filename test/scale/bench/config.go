@@ -1,0 +1,79 @@
+// Package bench runs the scale benchmark of issue 6 end to end on a control plane of
+// its own: the vteam-uat profile at several scales, the heap of each cache
+// configuration in a child process, the webhook's latency beside a floor server and
+// through the API server, and stored session size under churn.
+package bench
+
+import (
+	"io"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/ambient-code/agentic-operator/test/scale/heap"
+	"github.com/ambient-code/agentic-operator/test/scale/profile"
+)
+
+// Config says what to run.
+type Config struct {
+	// Root is the repository root: bin/ (control plane, webhook) and config/.
+	Root string
+	// Base is the 1x profile.
+	Base profile.Counts
+	// SessionScales multiply Base's sessions (the active ones stay); the first is the
+	// reference point, where the system-pod point and the LIST window are measured.
+	SessionScales []float64
+	// SystemPodScale multiplies Base's system pods at the first session scale (1 skips it).
+	SystemPodScale float64
+	// Configurations are measured at every point, each in its own child process.
+	Configurations []string
+	Samples        int
+	SampleInterval time.Duration
+	Quiet          time.Duration
+	SettleTimeout  time.Duration
+	// ListWindow is how long the shipped operator is watched for LIST requests after
+	// settling, at the reference point (0 skips it).
+	ListWindow time.Duration
+	// Rates are the review rates of the webhook runs, each for RateDuration after Warmup.
+	Rates        []int
+	RateDuration time.Duration
+	Warmup       time.Duration
+	// RunnerPods are created through the API server with and without the webhook.
+	RunnerPods int
+	// ChurnWrites status writes, with stored size read at ChurnCheckpoints.
+	ChurnWrites      int
+	ChurnCheckpoints []int
+	// Concurrency bounds the loader's requests in flight.
+	Concurrency int
+	// Logs receive the output of child processes, servers and the control plane.
+	Logs io.Writer
+	Log  logr.Logger
+}
+
+// Full is the configuration of `make bench-scale`.
+func Full(root string) Config {
+	return Config{
+		Root: root, Base: profile.VteamUAT(), SessionScales: []float64{1, 2, 5}, SystemPodScale: 5,
+		Configurations: []string{heap.Shipped, heap.Naive},
+		Samples:        5, SampleInterval: time.Second, Quiet: 3 * time.Second, SettleTimeout: 2 * time.Minute,
+		ListWindow: 2 * time.Minute,
+		Rates:      []int{500, 1000, 2000}, RateDuration: 10 * time.Second, Warmup: 2 * time.Second,
+		RunnerPods: 1000, ChurnWrites: 1000, ChurnCheckpoints: []int{10, 100, 1000},
+		Concurrency: 32, Logs: io.Discard, Log: logr.Discard(),
+	}
+}
+
+// Smoke is a small version that exercises every measurement in a minute or two:
+// 0.05x of the profile, one sample, short runs.
+func Smoke(root string) Config {
+	c := Full(root)
+	c.Base = c.Base.Scaled(0.05)
+	c.SessionScales = []float64{1, 2}
+	c.SystemPodScale = 2
+	c.Samples, c.Quiet, c.SettleTimeout = 1, time.Second, 30*time.Second
+	c.ListWindow = 3 * time.Second
+	c.Rates, c.RateDuration, c.Warmup = []int{200}, time.Second, 200*time.Millisecond
+	c.RunnerPods, c.ChurnWrites, c.ChurnCheckpoints = 20, 20, []int{10, 20}
+	c.Concurrency = 16
+	return c
+}

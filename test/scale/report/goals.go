@@ -1,0 +1,134 @@
+package report
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/ambient-code/agentic-operator/test/scale/bench"
+	"github.com/ambient-code/agentic-operator/test/scale/heap"
+	"github.com/ambient-code/agentic-operator/test/scale/webhookload"
+)
+
+const mib = 1 << 20
+
+// Goal is one of issue 6's goals and what the run measured for it.
+type Goal struct {
+	Goal, Measured string
+	// Met is nil when the run did not measure it.
+	Met *bool
+}
+
+// Goals evaluates issue 6's goals on res.
+func Goals(res *bench.Results) []Goal {
+	return []Goal{heapRatio(res), podGrowth(res), noLists(res), webhookP99(res), churnGrowth(res)}
+}
+
+func heapRatio(res *bench.Results) Goal {
+	g := Goal{Goal: "Operator cache cost at 1x at most 1/4 of the naive configuration's (same run)"}
+	ref := reference(res)
+	if ref == nil || ref.Heap[heap.Shipped] == nil || ref.Heap[heap.Naive] == nil {
+		return g
+	}
+	s, n := ref.Heap[heap.Shipped].Cache().Median, ref.Heap[heap.Naive].Cache().Median
+	g.Measured = fmt.Sprintf("%.1f MiB vs %.1f MiB: ratio %.3f (1/%.0f)", s/mib, n/mib, s/n, n/s)
+	g.Met = ptr(s <= n/4)
+	return g
+}
+
+func podGrowth(res *bench.Results) Goal {
+	g := Goal{Goal: "1x to 5x non-runner pods changes the operator's heap by less than 5%"}
+	ref := reference(res)
+	var more *bench.Point
+	for n := range res.Points {
+		if res.Points[n].SystemPodScale > 1 {
+			more = &res.Points[n]
+		}
+	}
+	if ref == nil || more == nil || ref.Heap[heap.Shipped] == nil || more.Heap[heap.Shipped] == nil {
+		return g
+	}
+	a, b := ref.Heap[heap.Shipped], more.Heap[heap.Shipped]
+	change := (b.Heap().Median - a.Heap().Median) / a.Heap().Median
+	cache := b.Cache().Median - a.Cache().Median
+	g.Measured = fmt.Sprintf("heap in use %.2f to %.2f MiB (%+.1f%%) with %gx system pods; cache cost %+.2f MiB",
+		a.Heap().Median/mib, b.Heap().Median/mib, 100*change, more.SystemPodScale, cache/mib)
+	g.Met = ptr(math.Abs(change) < 0.05)
+	return g
+}
+
+func noLists(res *bench.Results) Goal {
+	g := Goal{Goal: "No LIST requests after the initial sync in a settled window (issue: 10 minutes)"}
+	ref := reference(res)
+	if ref == nil || ref.Heap[heap.Shipped] == nil || ref.Heap[heap.Shipped].Window == nil {
+		return g
+	}
+	w := ref.Heap[heap.Shipped].Window
+	var server float64
+	for _, n := range w.APIServerLists {
+		server += n
+	}
+	own := 0
+	for k, n := range w.ClientRequests {
+		if len(k) > 5 && k[:5] == "list " {
+			own += n
+		}
+	}
+	g.Measured = fmt.Sprintf("%.0f LIST requests served by the API server, %d sent by the operator, in a %s window",
+		server, own, w.Duration)
+	g.Met = ptr(server == 0 && own == 0)
+	return g
+}
+
+func webhookP99(res *bench.Results) Goal {
+	g := Goal{Goal: "Webhook p99 under 2 ms at 1,000 reviews/s, 0 errors, within 1.5x of the floor server's p99"}
+	hook, floor := run(res.Webhook, "webhook", 1000), run(res.Webhook, "floor", 1000)
+	if hook == nil || floor == nil {
+		return g
+	}
+	g.Measured = fmt.Sprintf("p99 %.2f ms (floor %.2f ms, %.2fx), %d errors of %d", hook.P99*1e3, floor.P99*1e3, hook.P99/floor.P99, hook.Errors, hook.Sent)
+	g.Met = ptr(hook.P99 < 0.002 && hook.Errors == 0 && hook.P99 <= 1.5*floor.P99)
+	return g
+}
+
+func churnGrowth(res *bench.Results) Goal {
+	g := Goal{Goal: "Stored session size after 1,000 churn writes within 10% of its size after 10 (webhook installed)"}
+	cps := res.Churn[bench.WithWebhook]
+	if len(cps) < 2 {
+		return g
+	}
+	var at10, last = -1, cps[len(cps)-1]
+	for _, cp := range cps {
+		if cp.Writes == 10 {
+			at10 = cp.Bytes
+		}
+	}
+	if at10 <= 0 {
+		return g
+	}
+	change := float64(last.Bytes-at10) / float64(at10)
+	g.Measured = fmt.Sprintf("%d B after 10 writes, %d B after %d (%+.1f%%)", at10, last.Bytes, last.Writes, 100*change)
+	if w := res.Churn[bench.WithoutWebhook]; len(w) > 0 {
+		g.Measured += fmt.Sprintf("; without the webhook %d B", w[len(w)-1].Bytes)
+	}
+	g.Met = ptr(math.Abs(change) <= 0.10 && last.Writes >= 1000)
+	return g
+}
+
+// reference is the first point: 1x sessions, 1x system pods.
+func reference(res *bench.Results) *bench.Point {
+	if len(res.Points) == 0 {
+		return nil
+	}
+	return &res.Points[0]
+}
+
+func run(runs []webhookload.Run, target string, rate int) *webhookload.Run {
+	for n := range runs {
+		if runs[n].Target == target && runs[n].Rate == rate {
+			return &runs[n]
+		}
+	}
+	return nil
+}
+
+func ptr(b bool) *bool { return &b }
