@@ -65,6 +65,18 @@ func parseConfig(args []string) (config, error) {
 		return config{}, err
 	}
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: make run   (or bin/run [flags] from the repository root)
+
+Starts etcd and kube-apiserver on localhost, installs the CRDs and webhook
+configurations from config/, runs bin/webhook, bin/operator (when built) and a
+simulated kubelet against them, and creates the managed namespace "demo".
+Ctrl-C stops everything and removes the state directory.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
 	root := fs.String("root", ".", "repository root (config/ and bin/ are read from it)")
 	dir := fs.String("dir", envOr(envDir, ""), "state directory, removed on a clean exit (default <root>/.run) [$"+envDir+"]")
 	binDir := fs.String("bin-dir", envOr(envBinDir, ""), "directory of the etcd, kube-apiserver, kubectl, webhook and operator binaries (default <root>/bin) [$"+envBinDir+"]")
