@@ -28,7 +28,7 @@ func (r *localRun) printInstructions(w io.Writer, operator bool) {
 		programs += ", the operator"
 	}
 	line("Local cluster is up: %s and a simulated kubelet.", programs)
-	line("Namespace %q is managed (%s=%s). In another terminal:", demoNamespace, v1alpha1.LabelManaged, v1alpha1.ValueTrue)
+	line("Namespace %q is managed (%s=%s). In another terminal, at the repository root:", demoNamespace, v1alpha1.LabelManaged, v1alpha1.ValueTrue)
 	line("")
 	line("  export KUBECONFIG=%s", r.kubeconfig())
 	line("")
