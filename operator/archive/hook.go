@@ -18,6 +18,12 @@ var (
 		Name:      "sessions_archived_total",
 		Help:      "Terminal AgenticSessions the operator labelled archived, so that they left its cache.",
 	})
+	sweepsTotal = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "ambient",
+		Subsystem: "operator",
+		Name:      "archive_sweeps_total",
+		Help:      "Completed passes of the archive sweep; a flat line means restart requests the webhook missed wait.",
+	})
 	sweepRestoredTotal = prometheus.NewCounter(prometheus.CounterOpts{
 		Namespace: "ambient",
 		Subsystem: "operator",
@@ -27,7 +33,7 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(archivedTotal, sweepRestoredTotal)
+	metrics.Registry.MustRegister(archivedTotal, sweepsTotal, sweepRestoredTotal)
 }
 
 // Hook archives sessions as the session reconciler's SettledHook: it is called

@@ -72,6 +72,7 @@ func (s *Sweeper) Start(ctx context.Context) error {
 			logger.Error(err, "Archive sweep failed; retrying at the next interval", "pages", res.Pages, "restored", res.Restored)
 			continue
 		}
+		sweepsTotal.Inc()
 		logger.V(1).Info("Archive sweep done", "pages", res.Pages, "archived", res.Archived, "restored", res.Restored)
 	}
 }
