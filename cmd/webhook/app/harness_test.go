@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -72,12 +74,49 @@ func (h *harness) args(extra ...string) []string {
 }
 
 // start runs app.Run in the background, with extra flags after the
-// harness's own, and waits until /readyz says ok.
+// harness's own, and waits until /readyz says ok. Ports are picked free but
+// bound later, so another process can take one in between: then it retries
+// on fresh ports.
 func (h *harness) start(t *testing.T, routes app.RoutesFunc, extra ...string) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		err := h.tryStart(t, routes, extra...)
+		if err == nil {
+			return
+		}
+		if attempt == 3 || !errors.Is(err, syscall.EADDRINUSE) {
+			require.FailNow(t, "server stopped during start-up", "%v", err)
+		}
+		h.webhookAddr, h.probeAddr, h.metricsAddr = freeAddr(t), freeAddr(t), freeAddr(t)
+	}
+}
+
+// tryStart returns nil once ready (the server then runs until the test
+// ends) or the error Run stopped with.
+func (h *harness) tryStart(t *testing.T, routes app.RoutesFunc, extra ...string) error {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.done = cancel, make(chan error, 1)
 	go func() { h.done <- app.Run(ctx, h.args(extra...), h.logs, routes) }()
+
+	deadline := time.Now().Add(startTimeout)
+	for {
+		select {
+		case err := <-h.done:
+			cancel()
+			return err
+		default:
+		}
+		if code, _ := h.probe(t, "/readyz"); code == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			<-h.done
+			require.FailNow(t, "server not ready", "within %s", startTimeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -86,20 +125,7 @@ func (h *harness) start(t *testing.T, routes app.RoutesFunc, extra ...string) {
 			t.Errorf("server did not stop within %s", startTimeout)
 		}
 	})
-
-	deadline := time.Now().Add(startTimeout)
-	for {
-		select {
-		case err := <-h.done:
-			require.FailNow(t, "server stopped during start-up", "%v", err)
-		default:
-		}
-		if code, _ := h.probe(t, "/readyz"); code == http.StatusOK {
-			return
-		}
-		require.True(t, time.Now().Before(deadline), "server not ready within %s", startTimeout)
-		time.Sleep(20 * time.Millisecond)
-	}
+	return nil
 }
 
 // probe GETs a probe path; a connection error is status 0.
@@ -110,7 +136,8 @@ func (h *harness) probe(t *testing.T, path string) (int, string) {
 
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(url)
+	// A timeout, because a port taken by another process may accept and never answer.
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(url)
 	if err != nil {
 		return 0, err.Error()
 	}
