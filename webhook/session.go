@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
@@ -31,19 +30,18 @@ type sessionMutator struct {
 	now func() time.Time
 }
 
-// The session is read raw, down to the conditions list alone: nothing else is
-// decoded or re-encoded, so no field this build does not know can be lost, and the
-// conditions themselves stay maps that keep their unknown keys.
+// The session is read raw, down to the status alone: metadata and spec are not
+// decoded and nothing is re-encoded but the conditions list, so no field this
+// build does not know can be lost, and the conditions stay maps that keep their
+// unknown keys. One decoding pass: status is decoded as any (it is mostly the
+// conditions), which also lets a status that is not an object through to the API
+// server's schema validation instead of failing here.
 type sessionView struct {
 	Metadata struct {
 		Name         string `json:"name"`
 		GenerateName string `json:"generateName"`
 	} `json:"metadata"`
-	Status json.RawMessage `json:"status"`
-}
-
-type statusView struct {
-	Conditions json.RawMessage `json:"conditions"`
+	Status any `json:"status"`
 }
 
 func (m sessionMutator) Handle(ctx context.Context, req admission.Request) admission.Response {
@@ -98,30 +96,18 @@ func (s *sessionView) displayName() string {
 }
 
 // decodeConditions returns the session and its status.conditions, or nil
-// conditions when there is no list to collapse. Only an object that is not JSON
-// object-shaped where the session's top level must be is an error.
+// conditions when there is no list to collapse. Only an object that does not
+// decode as a session's top level is an error.
 func decodeConditions(raw []byte) (*sessionView, []any, error) {
 	if err := isObject(raw, "AgenticSession"); err != nil {
 		return nil, nil, err
 	}
 	var s sessionView
+	// Integers stay int64 so that an observedGeneration survives re-encoding exactly.
 	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(raw, &s); err != nil {
 		return nil, nil, fmt.Errorf("decoding the AgenticSession: %w", err)
 	}
-	if len(s.Status) == 0 || s.Status[0] != '{' {
-		return &s, nil, nil
-	}
-	var st statusView
-	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(s.Status, &st); err != nil {
-		return nil, nil, fmt.Errorf("decoding the AgenticSession status: %w", err)
-	}
-	if len(st.Conditions) == 0 || st.Conditions[0] != '[' {
-		return &s, nil, nil
-	}
-	var conds []any
-	// Integers stay int64 so that an observedGeneration survives re-encoding exactly.
-	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(st.Conditions, &conds); err != nil {
-		return nil, nil, fmt.Errorf("decoding status.conditions: %w", err)
-	}
+	status, _ := s.Status.(map[string]any)
+	conds, _ := status["conditions"].([]any)
 	return &s, conds, nil
 }
