@@ -83,10 +83,15 @@ func runBench(b *testing.B, h http.Handler, body []byte) {
 	req.Body = io.NopCloser(reader)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
+	cpuStart, cpuOK := processCPU()
 	for b.Loop() {
 		reader.Reset(body)
 		w.status = 0
 		h.ServeHTTP(w, req)
+	}
+	if cpuEnd, ok := processCPU(); ok && cpuOK {
+		// Includes the garbage collector's work on other threads, which ns/op hides.
+		b.ReportMetric(float64(cpuEnd-cpuStart)/float64(b.N), "cpu-ns/op")
 	}
 	require.Contains(b, []int{0, http.StatusOK}, w.status)
 }
