@@ -70,13 +70,17 @@ func TestSmoke(t *testing.T) {
 		assert.Len(t, res.Churn[label], len(cfg.ChurnCheckpoints)+1, label)
 	}
 	assert.NotEmpty(t, res.ViaAPI[bench.WithWebhook].Webhooks, "the API server recorded webhook calls")
+	require.Len(t, res.Archive.Adoptions, len(res.Points), "an adoption pass at every point (issue 7)")
+	for _, how := range []string{bench.WithWebhook, bench.WithoutWebhook} {
+		assert.NotEmpty(t, res.Archive.Restarts[how], "restart requests %s", how)
+	}
 
 	img, err := report.Plot(res)
 	require.NoError(t, err)
 	_, err = png.Decode(bytes.NewReader(img))
 	require.NoError(t, err, "the plot is a PNG")
 	doc := report.Markdown(res, report.Links{Plot: "heap.png", Results: "results.json"})
-	for _, section := range []string{"## Goals", "## Machine", "## Operator heap", "## Webhook latency", "## Stored session size under churn"} {
+	for _, section := range []string{"## Goals", "## Machine", "## Operator heap", "## Webhook latency", "## Stored session size under churn", "## Archiving"} {
 		assert.Contains(t, doc, section)
 	}
 }

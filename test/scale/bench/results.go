@@ -27,6 +27,7 @@ type Results struct {
 	Reviews  int
 	ViaAPI   map[string]viaapi.Creation // by WithoutWebhook, WithWebhook
 	Churn    map[string][]churn.Checkpoint
+	Archive  Archive // issue 7: adoption per point, restart latency (archive.go)
 	Phases   map[string]time.Duration
 	Describe map[string]string // configuration name -> description
 }

@@ -64,6 +64,9 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if err := phase("webhook latency", func() error { return e.webhook(ctx, res) }); err != nil {
 		return nil, err
 	}
+	if err := phase("archive restarts", func() error { return e.restarts(ctx, res) }); err != nil {
+		return nil, err
+	}
 	res.Took = time.Since(res.Started)
 	return res, nil
 }
@@ -117,6 +120,10 @@ func (e *env) point(ctx context.Context, res *Results, label string, sessionScal
 	}
 	e.loaded = counts
 	if p.Sessions, err = profile.SessionSizes(ctx, e.cl.Config); err != nil {
+		return err
+	}
+	// `operator archive` before any configuration starts, as on an adopted cluster.
+	if err := e.adopt(ctx, res, label); err != nil {
 		return err
 	}
 	e.cfg.Log.Info("Profile loaded", "point", label, "counts", counts.String(), "load", p.Load.String(), "sessions", p.Sessions.String())

@@ -20,7 +20,8 @@ type Goal struct {
 
 // Goals evaluates issue 6's goals on res.
 func Goals(res *bench.Results) []Goal {
-	return []Goal{heapRatio(res), podGrowth(res), noLists(res), webhookP99(res), churnGrowth(res)}
+	goals := []Goal{heapRatio(res), podGrowth(res), noLists(res), webhookP99(res), churnGrowth(res)}
+	return append(goals, archiveGoals(res)...) // issue 7: archive.go
 }
 
 func heapRatio(res *bench.Results) Goal {

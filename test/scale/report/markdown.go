@@ -32,6 +32,7 @@ func Markdown(res *bench.Results, links Links) string {
 	writeProfile(&b, res)
 	writeHeap(&b, res, links)
 	writeWindow(&b, res)
+	writeArchive(&b, res)
 	writeWebhook(&b, res)
 	writeViaAPI(&b, res)
 	writeChurn(&b, res)

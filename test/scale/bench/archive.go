@@ -1,0 +1,206 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ambient-code/agentic-operator/certs"
+	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/operator/archive"
+	"github.com/ambient-code/agentic-operator/operator/inactivity"
+	"github.com/ambient-code/agentic-operator/operator/manager"
+	"github.com/ambient-code/agentic-operator/operator/runner"
+	"github.com/ambient-code/agentic-operator/operator/session"
+	"github.com/ambient-code/agentic-operator/test/scale/cluster"
+	"github.com/ambient-code/agentic-operator/test/scale/profile"
+	"github.com/ambient-code/agentic-operator/test/scale/viaapi"
+	"github.com/ambient-code/agentic-operator/test/scale/webhookload"
+)
+
+// ArchiveSweepInterval is the operator's sweep interval in the restart runs: short,
+// so that the runs with the webhook down stay brief, and long beside a reconcile.
+const ArchiveSweepInterval = 5 * time.Second
+
+// Archive is what issue 7's measurements found.
+type Archive struct {
+	// Adoptions are the `operator archive` passes, one per point, run after the
+	// profile is loaded and before any configuration starts.
+	Adoptions []Adoption
+	// SweepInterval is the operator's in the restart runs.
+	SweepInterval time.Duration
+	// Restarts are restart requests on archived sessions, by WithWebhook and
+	// WithoutWebhook (configurations uninstalled: only the sweep brings them back).
+	Restarts map[string][]Restart
+}
+
+// Adoption is one adoption pass.
+type Adoption struct {
+	Point  string
+	Result archive.AdoptResult
+	Took   time.Duration
+	// Listed is how many sessions the operator's informer lists after it: those
+	// without the archived label.
+	Listed int
+}
+
+// Restart is one restart request: from the write to the archived label gone, and
+// to the operator acting on it (status.phase no longer terminal).
+type Restart struct {
+	Session            string
+	Unarchived, Acting time.Duration
+}
+
+// adopt runs the adoption pass the README asks for before the operator's first
+// start; the naive and scoped configurations ignore the label.
+func (e *env) adopt(ctx context.Context, res *Results, label string) error {
+	start := time.Now()
+	r, err := archive.Run(ctx, cluster.Fast(e.cl.Config), archive.AdoptOptions{Workers: 16})
+	if err != nil {
+		return fmt.Errorf("adoption at %s: %w", label, err)
+	}
+	a := Adoption{Point: label, Result: r, Took: time.Since(start)}
+	list := &metav1.PartialObjectMetadataList{}
+	list.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(v1alpha1.KindAgenticSession + "List"))
+	for cont := ""; ; cont = list.Continue {
+		if err := e.c.List(ctx, list, client.MatchingLabelsSelector{Selector: archive.NotArchivedSelector()},
+			client.Limit(archive.DefaultPageSize), client.Continue(cont)); err != nil {
+			return fmt.Errorf("listing unarchived sessions: %w", err)
+		}
+		a.Listed += len(list.Items)
+		if list.Continue == "" {
+			break
+		}
+	}
+	e.cfg.Log.Info("Adopted", "point", label, "scanned", r.Scanned, "archived", r.ByReason[archive.Archivable],
+		"listed", a.Listed, "took", a.Took.Round(time.Millisecond))
+	res.Archive.Adoptions = append(res.Archive.Adoptions, a)
+	return nil
+}
+
+// restarts runs the shipped operator in this process (sweep every
+// ArchiveSweepInterval) and times restart requests on archived sessions, first
+// with the webhook binary behind the shipped configurations, then without them.
+func (e *env) restarts(ctx context.Context, res *Results) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	mgr, err := manager.New(cluster.Fast(e.cl.Config), manager.Options{
+		Runner:                   session.RunnerConfig{Image: "quay.io/ambient_code/vteam_claude_runner:latest", Resources: session.DefaultResources()},
+		MaxConcurrentReconciles:  10,
+		RunnerClient:             runner.Options{URLTemplate: runner.DefaultURLTemplate, Timeout: runner.DefaultTimeout},
+		DefaultInactivityTimeout: inactivity.DefaultTimeout,
+		MetricsBindAddress:       "0", HealthProbeBindAddress: "0",
+		ArchiveSweepInterval:         ArchiveSweepInterval,
+		SkipControllerNameValidation: true,
+	})
+	if err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	defer func() { cancel(); <-done }()
+	if !mgr.GetCache().WaitForCacheSync(ctx) {
+		return fmt.Errorf("operator caches did not sync")
+	}
+
+	dir, err := os.MkdirTemp("", "scale-archive-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	ca, _, err := certs.GenerateDir(dir, []string{"localhost"}, []net.IP{net.IPv4(127, 0, 0, 1)}, time.Hour)
+	if err != nil {
+		return err
+	}
+	addr, err := webhookload.FreeAddr()
+	if err != nil {
+		return err
+	}
+	hook, err := webhookload.StartWebhook(ctx, filepath.Join(e.cfg.Root, "bin", "webhook"), addr, dir, e.cfg.Logs)
+	if err != nil {
+		return err
+	}
+	defer hook.Stop()
+	hooks, err := viaapi.Install(ctx, e.c, e.core, e.cfg.Root, filepath.Join(e.cfg.Root, "bin", "kubectl"),
+		"https://"+addr, ca.CertPEM, profile.ManagedNamespace(0))
+	if err != nil {
+		return err
+	}
+	// Uninstalled before the webhook stops, also on an early return: later runs must
+	// not meet fail-closed configurations pointing at nothing.
+	defer func() { _ = hooks.Uninstall(ctx) }()
+
+	res.Archive.SweepInterval, res.Archive.Restarts = ArchiveSweepInterval, map[string][]Restart{}
+	up, down := max(2, 2*e.cfg.Samples), max(1, e.cfg.Samples)
+	keys := e.oldestTerminalSessions(up + down)
+	if len(keys) < up+down {
+		return fmt.Errorf("only %d archived sessions to restart, want %d", len(keys), up+down)
+	}
+	for n, key := range keys {
+		how := WithWebhook
+		if n == up {
+			if err := hooks.Uninstall(ctx); err != nil {
+				return err
+			}
+		}
+		if n >= up {
+			how = WithoutWebhook
+		}
+		r, err := e.restart(ctx, key)
+		if err != nil {
+			return fmt.Errorf("restart %s (%s): %w", key, how, err)
+		}
+		e.cfg.Log.Info("Restart acted on", "session", key, "how", how, "unarchived", r.Unarchived, "acting", r.Acting)
+		res.Archive.Restarts[how] = append(res.Archive.Restarts[how], r)
+	}
+	return nil
+}
+
+// restart asks for a restart of key and polls the API server until the operator
+// acts on it.
+func (e *env) restart(ctx context.Context, key client.ObjectKey) (Restart, error) {
+	r := Restart{Session: key.String()}
+	patch := client.RawPatch(types.MergePatchType,
+		[]byte(`{"metadata":{"annotations":{"`+v1alpha1.AnnotationDesiredPhase+`":"Running"}}}`))
+	start := time.Now()
+	s := &v1alpha1.AgenticSession{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
+	if err := e.c.Patch(ctx, s, patch); err != nil {
+		return r, err
+	}
+	deadline := start.Add(3*ArchiveSweepInterval + time.Minute)
+	for {
+		if r.Unarchived == 0 && !archive.IsArchived(s.Labels) {
+			r.Unarchived = time.Since(start)
+		}
+		if !s.Status.Phase.IsTerminal() {
+			r.Acting = time.Since(start)
+			return r, nil
+		}
+		if time.Now().After(deadline) {
+			return r, fmt.Errorf("not acted on after %s (phase %s, labels %v)", time.Since(start), s.Status.Phase, s.Labels)
+		}
+		time.Sleep(10 * time.Millisecond)
+		if err := e.c.Get(ctx, key, s); err != nil {
+			return r, err
+		}
+	}
+}
+
+// oldestTerminalSessions names n archived sessions, oldest first, so that they
+// stay clear of the newest ones the runs through the API server use.
+func (e *env) oldestTerminalSessions(n int) []client.ObjectKey {
+	var keys []client.ObjectKey
+	for i := 0; i < e.loaded.Sessions && len(keys) < n; i++ {
+		if _, active := profile.ActiveIndex(e.loaded, i); !active {
+			keys = append(keys, client.ObjectKey{Namespace: profile.SessionNamespace(e.loaded, i), Name: profile.SessionName(i)})
+		}
+	}
+	return keys
+}
