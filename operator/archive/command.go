@@ -2,6 +2,7 @@ package archive
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -31,10 +32,12 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&opts.Workers, "workers", 8, "Concurrent pod/Service reads and patches.")
 	config.RegisterFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: operator %s [flags]\n\nLabels terminal AgenticSessions with no pending restart and no runner pod or\nService %s=true, so that the operator does not cache them.\n\n", CommandName, v1alpha1.LabelArchived)
+		fmt.Fprintf(stderr, "Usage: operator %s [flags]\n\nLabels %s=true every terminal AgenticSession that has no pending\nrestart and no runner pod or Service, so that the operator does not cache it.\n\n", CommandName, v1alpha1.LabelArchived)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return 0
+	} else if err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 || opts.PageSize < 1 || opts.Workers < 1 {

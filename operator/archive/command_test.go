@@ -17,6 +17,13 @@ func TestCommandRefusesBadFlags(t *testing.T) {
 	}
 }
 
+func TestCommandHelp(t *testing.T) {
+	var out, errOut bytes.Buffer
+	assert.Equal(t, 0, Command(context.Background(), []string{"-h"}, &out, &errOut))
+	assert.Contains(t, errOut.String(), "-dry-run")
+	assert.Empty(t, out.String())
+}
+
 func TestPrintCountsHasOneShape(t *testing.T) {
 	var dry, real bytes.Buffer
 	PrintCounts(&dry, AdoptResult{Scanned: 5, ByReason: map[Reason]int{Archivable: 3, RestartPending: 2}}, true)
