@@ -54,8 +54,8 @@ type Config struct {
 func Full(root string) Config {
 	return Config{
 		Root: root, Base: profile.VteamUAT(), SessionScales: []float64{1, 2, 5}, SystemPodScale: 5,
-		Configurations: []string{heap.Shipped, heap.Naive},
-		Samples:        5, SampleInterval: time.Second, Quiet: 3 * time.Second, SettleTimeout: 2 * time.Minute,
+		Configurations: []string{heap.Naive, heap.Scoped, heap.Shipped},
+		Samples:        5, SampleInterval: time.Second, Quiet: 3 * time.Second, SettleTimeout: 3 * time.Minute,
 		ListWindow: 2 * time.Minute,
 		Rates:      []int{500, 1000, 2000}, RateDuration: 10 * time.Second, Warmup: 2 * time.Second,
 		RunnerPods: 1000, ChurnWrites: 1000, ChurnCheckpoints: []int{10, 100, 1000},

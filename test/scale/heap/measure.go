@@ -40,8 +40,11 @@ type Result struct {
 	Configuration string
 	Baseline      uint64
 	HeapInuse     []uint64
-	RSS           []uint64
-	Sync, Settle  time.Duration
+	// HeapAlloc is the live heap of each sample (objects, not spans): below
+	// HeapInuse by the free room in spans that still hold something.
+	HeapAlloc    []uint64
+	RSS          []uint64
+	Sync, Settle time.Duration
 	// Settled is false when SettleTimeout ran out with work still queued.
 	Settled bool
 	Objects map[string]int
@@ -115,7 +118,8 @@ func measure(ctx context.Context, req Request) (*Result, error) {
 				return nil, err
 			}
 		}
-		res.HeapInuse = append(res.HeapInuse, heapInuse())
+		inuse, alloc := heapStats()
+		res.HeapInuse, res.HeapAlloc = append(res.HeapInuse, inuse), append(res.HeapAlloc, alloc)
 		res.RSS = append(res.RSS, rss())
 	}
 	if req.ListWindow > 0 {
@@ -129,14 +133,19 @@ func measure(ctx context.Context, req Request) (*Result, error) {
 	return res, nil
 }
 
-// heapInuse is HeapInuse after two collections: the first frees what is garbage, the
-// second what only the first's finalizers still held.
-func heapInuse() uint64 {
+// heapStats is HeapInuse and HeapAlloc after two collections: the first frees what
+// is garbage, the second what only the first's finalizers still held.
+func heapStats() (inuse, alloc uint64) {
 	runtime.GC()
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return m.HeapInuse
+	return m.HeapInuse, m.HeapAlloc
+}
+
+func heapInuse() uint64 {
+	inuse, _ := heapStats()
+	return inuse
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

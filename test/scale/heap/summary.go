@@ -35,6 +35,9 @@ func (r *Result) Cache() Summary {
 // Heap is the whole heap in use per sample, in bytes.
 func (r *Result) Heap() Summary { return Summarize(floats(r.HeapInuse)) }
 
+// Live is the live heap (HeapAlloc) per sample, in bytes.
+func (r *Result) Live() Summary { return Summarize(floats(r.HeapAlloc)) }
+
 // RSSSummary is the resident set per sample, in bytes.
 func (r *Result) RSSSummary() Summary { return Summarize(floats(r.RSS)) }
 

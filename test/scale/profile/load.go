@@ -141,7 +141,11 @@ func (ld *Loader) session(ctx context.Context, c Counts, i int, out *Loaded) (bo
 	if err != nil {
 		return true, wrap(err, "runner pod of "+s.Name)
 	}
-	pod.Status = RunnerPodStatus(s.Status.Phase, a, s.Status.StartTime.Time)
+	started := ld.now() // a Pending session has no startTime yet
+	if s.Status.StartTime != nil {
+		started = s.Status.StartTime.Time
+	}
+	pod.Status = RunnerPodStatus(s.Status.Phase, a, started)
 	if _, err := pods.UpdateStatus(ctx, pod, metav1.UpdateOptions{FieldManager: ManagerKubelet}); err != nil {
 		return true, wrap(err, "status of runner pod "+pod.Name)
 	}

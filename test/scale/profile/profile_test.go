@@ -102,3 +102,15 @@ func TestPodsLookLikeTheirKind(t *testing.T) {
 		assert.Len(t, st.ContainerStatuses, len(p.Spec.Containers))
 	}
 }
+
+func TestEveryActivePhaseAtFullScale(t *testing.T) {
+	c := VteamUAT()
+	phases := map[v1alpha1.Phase]int{}
+	for i := range c.Sessions {
+		if _, active := ActiveIndex(c, i); active {
+			s := Session(c, i)
+			phases[SessionStatus(c, s, i, time.Now()).Phase]++
+		}
+	}
+	assert.Equal(t, map[v1alpha1.Phase]int{v1alpha1.PhasePending: 4, v1alpha1.PhaseCreating: 8, v1alpha1.PhaseRunning: 68}, phases)
+}

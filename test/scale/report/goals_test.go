@@ -32,10 +32,11 @@ func results(shipped1x, naive1x, shippedPods float64, lists float64, hookP99, fl
 	}
 }
 
+// met is whether each of issue 6's five goals (the first ones) was met.
 func met(t *testing.T, res *bench.Results) []bool {
 	t.Helper()
 	var out []bool
-	for _, g := range Goals(res) {
+	for _, g := range Goals(res)[:5] {
 		require.NotNil(t, g.Met, "%s measured", g.Goal)
 		out = append(out, *g.Met)
 	}
