@@ -68,6 +68,8 @@ func Command(ctx context.Context, name string, payload any) (*exec.Cmd, error) {
 	cmd := exec.CommandContext(ctx, exe)
 	cmd.Env = append(os.Environ(), envName+"="+name, envPayload+"="+string(data))
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	// A child never outlives a benchmark that died without cleaning up.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.Stderr = os.Stderr
 	return cmd, nil
 }

@@ -84,6 +84,7 @@ func StartFloor(ctx context.Context, addr, certDir string, logs io.Writer) (*Pro
 func StartWebhook(ctx context.Context, binary, addr, certDir string, logs io.Writer) (*Process, error) {
 	cmd := exec.CommandContext(ctx, binary, "--webhook-bind-address", addr, "--cert-dir", certDir,
 		"--health-probe-bind-address", "0", "--metrics-bind-address", "0")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	return start(cmd, logs)
 }
 
