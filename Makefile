@@ -74,6 +74,7 @@ bench-scale: controlplane build ## Scale benchmark at the vteam-uat profile (1x/
 
 .PHONY: run
 run: controlplane build ## Local control plane with webhook and operator installed, ready for kubectl.
-	go build -o $(BIN)/run ./hack/run
+	@# Same flags as build, so the packages compiled for the webhook and operator are reused.
+	CGO_ENABLED=0 go build -trimpath -o $(BIN)/run ./hack/run
 	@# Run the binary itself, not `go run`: go run exits 1 after any Ctrl-C.
 	$(BIN)/run
