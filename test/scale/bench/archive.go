@@ -36,6 +36,9 @@ type Archive struct {
 	Adoptions []Adoption
 	// SweepInterval is the operator's in the restart runs.
 	SweepInterval time.Duration
+	// SweepPass is one pass of the sweep over every archived session of the last
+	// point, timed on its own: a request waits at most an interval plus this.
+	SweepPass SweepPass
 	// Restarts are restart requests on archived sessions, by WithWebhook and
 	// WithoutWebhook (configurations uninstalled: only the sweep brings them back).
 	Restarts map[string][]Restart
@@ -49,6 +52,12 @@ type Adoption struct {
 	// Listed is how many sessions the operator's informer lists after it: those
 	// without the archived label.
 	Listed int
+}
+
+// SweepPass is one timed pass of the sweep.
+type SweepPass struct {
+	Took            time.Duration
+	Pages, Archived int
 }
 
 // Restart is one restart request: from the write to the archived label gone, and
@@ -109,6 +118,14 @@ func (e *env) restarts(ctx context.Context, res *Results) error {
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
 		return fmt.Errorf("operator caches did not sync")
 	}
+	sweep := &archive.Sweeper{Reader: mgr.GetAPIReader(), Writer: mgr.GetClient()}
+	start := time.Now()
+	pass, err := sweep.Sweep(ctx)
+	if err != nil {
+		return err
+	}
+	res.Archive.SweepPass = SweepPass{Took: time.Since(start), Pages: pass.Pages, Archived: pass.Archived}
+	e.cfg.Log.Info("Sweep pass timed", "archived", pass.Archived, "pages", pass.Pages, "took", res.Archive.SweepPass.Took)
 
 	dir, err := os.MkdirTemp("", "scale-archive-")
 	if err != nil {

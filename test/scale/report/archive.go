@@ -40,7 +40,9 @@ func writeArchive(b *strings.Builder, res *bench.Results) {
 			"with the shipped operator running in the benchmark's process (sweep every %s): *unarchived* is the time until "+
 			"the label is gone, *acted on* until `status.phase` is no longer terminal. With the webhook, bin/webhook serves "+
 			"config/default's configurations; without, they are uninstalled and only the sweep brings sessions back.\n\n"+
-			"| how | requests | unarchived (min / median / max) | acted on (min / median / max) |\n|---|---|---|---|\n", a.SweepInterval)
+			"A pass of the sweep over the %d archived sessions (%d pages of 500, metadata only) took %s on its own.\n\n"+
+			"| how | requests | unarchived (min / median / max) | acted on (min / median / max) |\n|---|---|---|---|\n",
+			a.SweepInterval, a.SweepPass.Archived, a.SweepPass.Pages, a.SweepPass.Took.Round(time.Millisecond))
 		for _, how := range []string{bench.WithWebhook, bench.WithoutWebhook} {
 			rs := a.Restarts[how]
 			if len(rs) == 0 {
@@ -115,19 +117,22 @@ func restartWithWebhook(res *bench.Results) Goal {
 	return g
 }
 
-// restartWithoutWebhook: the sweep removes the label within one interval; from
-// there the restart takes the same path as with the webhook, so it is judged
-// against the interval plus the 2 s of that path.
+// restartWithoutWebhook: a request waits for the next pass (at most one interval)
+// and for the pass to reach its page (at most one pass); from there the restart
+// takes the webhook's path, so the operator is judged against 2 s more.
 func restartWithoutWebhook(res *bench.Results) Goal {
 	a := res.Archive
-	g := Goal{Goal: fmt.Sprintf("Archiving: with the webhook down, the sweep unarchives within one interval (%s here) and the operator acts within 2 s more", a.SweepInterval)}
+	g := Goal{Goal: fmt.Sprintf("Archiving: with the webhook down, the sweep unarchives within one interval (%s here) plus "+
+		"the pass's own listing, and the operator acts within 2 s more", a.SweepInterval)}
 	rs := a.Restarts[bench.WithoutWebhook]
 	if len(rs) == 0 {
 		return g
 	}
 	u, act := restartSummaries(rs)
-	g.Measured = fmt.Sprintf("unarchived after at most %s, acted on after at most %s, over %d requests", u.Max, act.Max, len(rs))
-	g.Met = ptr(u.Max <= a.SweepInterval && act.Max <= a.SweepInterval+restartWebhookTarget)
+	bound := a.SweepInterval + a.SweepPass.Took
+	g.Measured = fmt.Sprintf("unarchived after at most %s (interval + pass: %s), acted on after at most %s, over %d requests",
+		u.Max, bound.Round(time.Millisecond), act.Max, len(rs))
+	g.Met = ptr(u.Max <= bound && act.Max <= bound+restartWebhookTarget)
 	return g
 }
 
