@@ -81,7 +81,7 @@ Flags:
 	dir := fs.String("dir", envOr(envDir, ""), "state directory, removed on a clean exit (default <root>/.run) [$"+envDir+"]")
 	binDir := fs.String("bin-dir", envOr(envBinDir, ""), "directory of the etcd, kube-apiserver, kubectl, webhook and operator binaries (default <root>/bin) [$"+envBinDir+"]")
 	base := fs.Int("port-base", defBase,
-		"first of 8 consecutive localhost ports: kube-apiserver, etcd, etcd peer, webhook, its probes and metrics, operator probes and metrics [$"+envPortBase+"]")
+		"first of 8 consecutive localhost ports: kube-apiserver, etcd, etcd peer, webhook, its probes and metrics, operator probes and metrics; keep it below the kernel's ephemeral ports (32768 and up) [$"+envPortBase+"]")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}

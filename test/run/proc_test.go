@@ -112,17 +112,38 @@ func mentioning(t *testing.T, s string) []proc {
 }
 
 // freePortBase finds 8 consecutive free localhost ports, the block a local
-// run uses, so the test can run beside a developer's `make run` and other tests.
+// run uses, so the test can run beside a developer's `make run` and other
+// tests. The block lies below the ephemeral range, where the kernel would
+// otherwise hand one of them to some outgoing connection before the run binds it.
 func freePortBase(t *testing.T) int {
 	t.Helper()
+	low := ephemeralLow()
 	for range 100 {
-		base := 20000 + rand.IntN(40000)
+		base := 10000 + rand.IntN(low-10000-8)
 		if len(listening(base, 8)) == 0 && canListen(base, 8) {
 			return base
 		}
 	}
 	t.Fatal("no block of 8 free localhost ports found")
 	return 0
+}
+
+// ephemeralLow is the first port the kernel picks for outgoing connections.
+func ephemeralLow() int {
+	const linuxDefault = 32768
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return linuxDefault
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) == 0 {
+		return linuxDefault
+	}
+	low, err := strconv.Atoi(fields[0])
+	if err != nil || low < 10000+8+1 {
+		return linuxDefault
+	}
+	return low
 }
 
 func canListen(base, n int) bool {
