@@ -55,5 +55,10 @@ type Point struct {
 	Counts                       profile.Counts
 	Load                         profile.Loaded
 	Sessions                     profile.Sizes
-	Heap                         map[string]*heap.Result
+	// Heap is keyed by configuration name, plus ShippedFirstStart at the reference point.
+	Heap map[string]*heap.Result
 }
+
+// ShippedFirstStart keys the shipped operator's first start on the cluster, at the
+// reference point: it provisions RoleBindings and Services that later starts find.
+const ShippedFirstStart = "shipped-first-start"

@@ -2,6 +2,7 @@ package report
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,12 +20,13 @@ func result(cache float64, window *heap.Window) *heap.Result {
 	return &heap.Result{Baseline: base, HeapInuse: []uint64{uint64(base + cache*mib)}, Window: window}
 }
 
-func results(shipped1x, naive1x, shippedPods float64, lists float64, hookP99, floorP99 float64, churn10, churn1000 int) *bench.Results {
+func results(shipped1x, naive1x, shippedPods float64, lists int, hookP99, floorP99 float64, churn10, churn1000 int) *bench.Results {
 	return &bench.Results{
 		Points: []bench.Point{
 			{Label: "1x", SessionScale: 1, SystemPodScale: 1, Counts: profile.VteamUAT(), Heap: map[string]*heap.Result{
-				heap.Shipped: result(shipped1x, &heap.Window{APIServerLists: map[string]float64{"pods": lists}}),
-				heap.Naive:   result(naive1x, nil)}},
+				heap.Shipped: result(shipped1x, &heap.Window{Duration: 6 * time.Minute, APIServerLists: map[string]float64{"services": 1},
+					ClientRequests: map[string]int{"list pods": lists, "watch pods": 1}}),
+				heap.Naive: result(naive1x, nil)}},
 			{Label: "1x, 5x pods", SessionScale: 1, SystemPodScale: 5, Heap: map[string]*heap.Result{heap.Shipped: result(shippedPods, nil)}},
 		},
 		Webhook: []webhookload.Run{{Target: "webhook", Rate: 1000, Sent: 10000, P99: hookP99}, {Target: "floor", Rate: 1000, Sent: 10000, P99: floorP99}},

@@ -168,10 +168,10 @@ func writeWebhook(b *strings.Builder, res *bench.Results) {
 	if len(res.Webhook) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "## Webhook latency (loopback TLS, %d distinct reviews)\n\n| rate /s | server | sent | errors | p50 ms | p99 ms | max ms | CPU s per 1,000 | generator lag p99 ms |\n|---|---|---|---|---|---|---|---|---|\n", res.Reviews)
+	fmt.Fprintf(b, "## Webhook latency (loopback TLS, %d distinct reviews)\n\n| rate /s | server | sent | errors | p50 ms | p99 ms | max ms | server CPU s per 1,000 | generator CPU s per 1,000 | generator lag p99 ms |\n|---|---|---|---|---|---|---|---|---|---|\n", res.Reviews)
 	for _, r := range res.Webhook {
-		fmt.Fprintf(b, "| %d | %s | %d | %d | %.3f | %.3f | %.2f | %.3f | %.3f |\n", r.Rate, r.Target, r.Sent, r.Errors,
-			r.P50*1e3, r.P99*1e3, r.Max*1e3, r.CPUPer1000(), r.LagP99*1e3)
+		fmt.Fprintf(b, "| %d | %s | %d | %d | %.3f | %.3f | %.2f | %.3f | %.3f | %.3f |\n", r.Rate, r.Target, r.Sent, r.Errors,
+			r.P50*1e3, r.P99*1e3, r.Max*1e3, r.CPUPer1000(), r.GeneratorCPUSeconds/max(float64(r.Sent), 1)*1000, r.LagP99*1e3)
 	}
 	b.WriteString("\n| rate /s | webhook p99 / floor p99 | webhook CPU / floor CPU |\n|---|---|---|\n")
 	for _, r := range res.Webhook {

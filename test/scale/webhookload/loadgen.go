@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -57,6 +58,9 @@ type Run struct {
 	LagP99 float64
 	// CPUSeconds is the server's user+system CPU time during the run.
 	CPUSeconds float64
+	// GeneratorCPUSeconds is this process's (the load generator's) in the same run:
+	// on a 2-core machine it shares the cores with the server.
+	GeneratorCPUSeconds float64
 }
 
 // CPUPer1000 is the server's CPU seconds per 1,000 reviews.
@@ -80,12 +84,21 @@ func (t *Target) Measure(ctx context.Context, reviews []Review, rate int, d time
 	if err != nil {
 		return Run{}, err
 	}
+	gen0, err := CPUTime(os.Getpid())
+	if err != nil {
+		return Run{}, err
+	}
 	lat, lag, errs, first := t.open(ctx, reviews, rate, d)
 	cpu1, err := CPUTime(t.PID)
 	if err != nil {
 		return Run{}, err
 	}
-	run := Run{Target: t.Name, Rate: rate, Duration: d, Sent: len(lat), Errors: errs, FirstError: first, CPUSeconds: cpu1 - cpu0}
+	gen1, err := CPUTime(os.Getpid())
+	if err != nil {
+		return Run{}, err
+	}
+	run := Run{Target: t.Name, Rate: rate, Duration: d, Sent: len(lat), Errors: errs, FirstError: first,
+		CPUSeconds: cpu1 - cpu0, GeneratorCPUSeconds: gen1 - gen0}
 	run.P50, run.P99, run.Max = quantiles(lat)
 	_, run.LagP99, _ = quantiles(lag)
 	return run, ctx.Err()
