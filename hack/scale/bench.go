@@ -29,6 +29,7 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 	samples := fs.Int("samples", 0, "heap samples per configuration and point (default 5; 1 with -smoke)")
 	scales := fs.String("session-scales", "", "comma-separated session multipliers (default 1,2,5)")
 	rates := fs.String("rates", "", "comma-separated review rates per second (default 500,1000,2000)")
+	profiles := fs.String("heap-profiles", "", "directory for a pprof heap profile of every measured configuration (default: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -56,6 +57,12 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 			return fmt.Errorf("-rates: %w", err)
 		}
 	}
+	if *profiles != "" {
+		cfg.HeapProfiles = under(absRoot, *profiles)
+		if err := os.MkdirAll(cfg.HeapProfiles, 0o755); err != nil {
+			return err
+		}
+	}
 	logs, err := create(under(absRoot, *logPath))
 	if err != nil {
 		return err
@@ -74,19 +81,48 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 	if err := write(under(absRoot, *raw), data); err != nil {
 		return err
 	}
-	png, err := report.Plot(res)
-	if err != nil {
-		return err
-	}
-	if err := write(under(absRoot, *plot), png); err != nil {
-		return err
-	}
-	doc := report.Markdown(res, report.Links{Plot: *plot, Results: *raw})
-	if err := write(under(absRoot, *md), []byte(doc)); err != nil {
+	if err := render(res, absRoot, *md, *plot, *raw); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "wrote %s, %s and %s in %s\n", *md, *plot, *raw, res.Took.Round(1e9))
 	return nil
+}
+
+// runReport renders the report and plot again from the raw results of a run.
+func runReport(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(out)
+	root := fs.String("root", ".", "repository root the paths are relative to")
+	md := fs.String("out", "BENCHMARKS.md", "report to write")
+	plot := fs.String("plot", "test/scale/results/heap-vs-sessions.png", "plot to write")
+	raw := fs.String("results", "test/scale/results/results.json", "raw results of a bench run to read")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	data, err := os.ReadFile(under(*root, *raw))
+	if err != nil {
+		return err
+	}
+	var res bench.Results
+	if err := json.Unmarshal(data, &res); err != nil {
+		return fmt.Errorf("decoding %s: %w", *raw, err)
+	}
+	if err := render(&res, *root, *md, *plot, *raw); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "wrote %s and %s from %s\n", *md, *plot, *raw)
+	return nil
+}
+
+func render(res *bench.Results, root, md, plot, raw string) error {
+	png, err := report.Plot(res)
+	if err != nil {
+		return err
+	}
+	if err := write(under(root, plot), png); err != nil {
+		return err
+	}
+	return write(under(root, md), []byte(report.Markdown(res, report.Links{Plot: plot, Results: raw})))
 }
 
 func parseList[T any](s string, parse func(string, int) (T, error)) ([]T, error) {

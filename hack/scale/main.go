@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -22,6 +24,7 @@ Commands:
   load    load the vteam-uat profile into the cluster of --kubeconfig
   bench   start a control plane, load the profile at several scales and measure
           the operator's heap, the webhook's latency and stored sizes under churn
+  report  render BENCHMARKS.md and its plot again from a bench run's results.json
 
 Run "scale <command> -h" for the flags of a command.
 `
@@ -30,7 +33,7 @@ func main() {
 	child.Main() // a child process of the benchmark runs its part and exits here
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "scale:", err)
 		os.Exit(1)
 	}
@@ -46,6 +49,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return runLoad(ctx, args[1:], out)
 	case "bench":
 		return runBench(ctx, args[1:], out)
+	case "report":
+		return runReport(args[1:], out)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(out, usage)
 		return nil

@@ -29,7 +29,10 @@ type Config struct {
 	Configurations []string
 	// FirstStart measures the shipped operator's first start apart, at the reference
 	// point, before the start that is compared across points.
-	FirstStart     bool
+	FirstStart bool
+	// HeapProfiles, when set, is a directory receiving a pprof heap profile of each
+	// measured configuration after its samples (<point>-<configuration>.pprof).
+	HeapProfiles   string
 	Samples        int
 	SampleInterval time.Duration
 	Quiet          time.Duration

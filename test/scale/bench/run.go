@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -132,11 +133,11 @@ func (e *env) point(ctx context.Context, res *Results, label string, sessionScal
 			// The operator's first start on this cluster provisions what it will only
 			// check from then on (the projects' RoleBindings, the sessions'
 			// Services); measured apart, so that the points compare restarts.
-			if p.Heap[ShippedFirstStart], err = e.measure(ctx, label, name, false); err != nil {
+			if p.Heap[ShippedFirstStart], err = e.measure(ctx, label, ShippedFirstStart, name, false); err != nil {
 				return err
 			}
 		}
-		if p.Heap[name], err = e.measure(ctx, label, name, reference && name == heap.Shipped); err != nil {
+		if p.Heap[name], err = e.measure(ctx, label, name, name, reference && name == heap.Shipped); err != nil {
 			return err
 		}
 	}
@@ -144,18 +145,23 @@ func (e *env) point(ctx context.Context, res *Results, label string, sessionScal
 	return nil
 }
 
-// measure runs configuration name in a child process of its own.
-func (e *env) measure(ctx context.Context, label, name string, window bool) (*heap.Result, error) {
+// measure runs configuration name in a child process of its own; key is what the
+// point's Heap map calls the result.
+func (e *env) measure(ctx context.Context, label, key, name string, window bool) (*heap.Result, error) {
 	req := heap.Request{Kubeconfig: e.cl.Kubeconfig, Configuration: name, Samples: e.cfg.Samples,
 		SampleInterval: e.cfg.SampleInterval, Quiet: e.cfg.Quiet, SettleTimeout: e.cfg.SettleTimeout}
 	if window {
 		req.ListWindow = e.cfg.ListWindow
 	}
+	if e.cfg.HeapProfiles != "" {
+		file := strings.NewReplacer(" ", "", ",", "-").Replace(label) + "-" + key + ".pprof"
+		req.HeapProfile = filepath.Join(e.cfg.HeapProfiles, file)
+	}
 	r, err := heap.Measure(ctx, req, e.cfg.Logs)
 	if err != nil {
 		return nil, fmt.Errorf("%s at %s: %w", name, label, err)
 	}
-	e.cfg.Log.Info("Heap measured", "point", label, "configuration", name, "cacheMiB", r.Cache().Median/mib,
+	e.cfg.Log.Info("Heap measured", "point", label, "configuration", key, "cacheMiB", r.Cache().Median/mib,
 		"heapInuseMiB", r.Heap().Median/mib, "sync", r.Sync.Round(time.Millisecond), "settle", r.Settle.Round(time.Millisecond),
 		"settled", r.Settled, "objects", r.Objects)
 	return r, nil

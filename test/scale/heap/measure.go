@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
@@ -31,6 +32,9 @@ type Request struct {
 	ListWindow time.Duration
 	// ResultFile receives the Result as JSON.
 	ResultFile string
+	// HeapProfile, when set, receives a pprof heap profile taken after the samples,
+	// to see what the settled heap holds.
+	HeapProfile string `json:",omitempty"`
 }
 
 // Result is what one child measured. Byte figures are runtime.MemStats.HeapInuse
@@ -122,6 +126,11 @@ func measure(ctx context.Context, req Request) (*Result, error) {
 		res.HeapInuse, res.HeapAlloc = append(res.HeapInuse, inuse), append(res.HeapAlloc, alloc)
 		res.RSS = append(res.RSS, rss())
 	}
+	if req.HeapProfile != "" {
+		if err := writeHeapProfile(req.HeapProfile); err != nil {
+			return nil, err
+		}
+	}
 	if req.ListWindow > 0 {
 		if res.Window, err = listWindow(ctx, cfg, counter, req.ListWindow); err != nil {
 			return nil, err
@@ -131,6 +140,19 @@ func measure(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+func writeHeapProfile(path string) error {
+	runtime.GC()
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("writing heap profile: %w", err)
+	}
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("writing heap profile: %w", err)
+	}
+	return f.Close()
 }
 
 // heapStats is HeapInuse and HeapAlloc after two collections: the first frees what

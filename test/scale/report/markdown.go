@@ -23,7 +23,7 @@ type Links struct{ Plot, Results string }
 func Markdown(res *bench.Results, links Links) string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	w("# Benchmarks\n\nWritten by `make bench-scale` (`go run ./hack/scale bench`) on %s in %s; do not edit by hand. "+
+	w("# Benchmarks\n\nWritten by `make bench-scale` (`bin/scale bench`, built from hack/scale) from a run on %s that took %s; do not edit by hand. "+
 		"Raw figures: [`%s`](%s). Issue 6 (\"Measured at the scale that OOMKilled the platform\").\n\n",
 		res.Started.UTC().Format("2006-01-02 15:04 MST"), res.Took.Round(time.Second), links.Results, links.Results)
 	writeGoals(&b, res)
@@ -40,8 +40,9 @@ func Markdown(res *bench.Results, links Links) string {
 	for _, name := range slices.Sorted(maps.Keys(res.Phases)) {
 		w("| %s | %s |\n", name, res.Phases[name].Round(time.Second))
 	}
-	w("\n## Reproduce\n\n```\nmake bench-scale            # the whole run, under 30 minutes on 2 cores\n" +
-		"go run ./hack/scale bench -h  # its flags (scales, rates, window, samples)\n" +
+	w("\n## Reproduce\n\n```\nmake bench-scale                       # the whole run, under 30 minutes on 2 cores\n" +
+		"make bench-scale BENCH_SCALE_FLAGS=-h  # its flags (scales, rates, window, samples, heap profiles)\n" +
+		"bin/scale report                       # render this page again from results.json\n" +
 		"go run ./hack/scale load -kubeconfig ~/.kube/config -scale 0.05  # only load the profile somewhere\n```\n")
 	return b.String()
 }
@@ -80,7 +81,8 @@ func writeMethod(b *strings.Builder, res *bench.Results) {
   time until its informers have synced; then it settles (every work queue empty and idle for %s);
   then %d samples %s apart of HeapInuse after two GCs. *Cache cost* = sample minus baseline; *heap in
   use* = the whole sample; *live heap* = HeapAlloc (objects only, without the free room of spans in
-  use); RSS = VmRSS. Clients in the children have client-side rate limits lifted (QPS 2000). The shipped configuration is operator/manager.New with
+  use); RSS = VmRSS (the binary's text and freed pages included). Clients in the children have
+  client-side rate limits lifted (QPS 2000) so that settling takes seconds. The shipped configuration is operator/manager.New with
   cmd/operator's defaults: its real cache options and every reconciler.
 - **LIST window**: after settling, the shipped operator is watched for %s (the issue asks for 10 minutes;
   shorter here to fit the 30-minute budget; the -list-window flag changes it): the API server's

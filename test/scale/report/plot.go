@@ -50,7 +50,7 @@ func Plot(res *bench.Results) ([]byte, error) {
 		xmax = math.Max(xmax, slices.Max(s.x))
 		ymax = math.Max(ymax, slices.Max(s.hi))
 	}
-	xmax, ymax = niceCeil(xmax*1.05), niceCeil(ymax*1.1)
+	xmax, ymax = axisMax(xmax*1.05), axisMax(ymax*1.1)
 	img := image.NewRGBA(image.Rect(0, 0, width, height))
 	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
 	px := func(x float64) int { return left + int(x/xmax*plotW) }
@@ -70,6 +70,12 @@ func Plot(res *bench.Results) ([]byte, error) {
 	text(img, left-60, top-10, "MiB", black)
 	text(img, left+plotW/2-70, height-22, "AgenticSessions in the cluster", black)
 
+	lowest := 0
+	for n, s := range ss {
+		if s.med[0] < ss[lowest].med[0] {
+			lowest = n
+		}
+	}
 	for n, s := range ss {
 		c := palette[n%len(palette)]
 		for k := range s.x {
@@ -78,12 +84,22 @@ func Plot(res *bench.Results) ([]byte, error) {
 			}
 			vline(img, px(s.x[k]), py(s.hi[k]), py(s.lo[k]), c)
 			rect(img, px(s.x[k]), py(s.med[k]), c)
-			text(img, px(s.x[k])+8, py(s.med[k])-6, fmt.Sprintf("%.1f", s.med[k]), c)
 		}
 		ly := top + 20 + n*22
 		line(img, left+plotW+20, ly, left+plotW+45, ly, c)
 		rect(img, left+plotW+32, ly, c)
 		text(img, left+plotW+52, ly+4, s.name, c)
+	}
+	// Values last, on boxes over the lines: above the markers, the lowest line's
+	// beside them, clear of the axis and of the line above.
+	for n, s := range ss {
+		dy := -6
+		if n == lowest {
+			dy = 4
+		}
+		for k := range s.x {
+			boxedText(img, px(s.x[k])+8, py(s.med[k])+dy, fmt.Sprintf("%.1f", s.med[k]), palette[n%len(palette)])
+		}
 	}
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
@@ -136,9 +152,15 @@ func niceCeil(v float64) float64 {
 	return 10 * p
 }
 
-// ticks are five to ten round values from 0 to max.
+// axisMax rounds v up to a whole number of tick steps.
+func axisMax(v float64) float64 {
+	step := niceCeil(v / 6)
+	return math.Ceil(v/step) * step
+}
+
+// ticks are round values from 0 to max, six steps or so.
 func ticks(max float64) []float64 {
-	step := niceCeil(max / 8)
+	step := niceCeil(max / 6)
 	var out []float64
 	for t := 0.0; t <= max+step/1e6; t += step {
 		out = append(out, t)
@@ -156,6 +178,12 @@ func label(v float64) string {
 func text(img draw.Image, x, y int, s string, c color.Color) {
 	d := font.Drawer{Dst: img, Src: image.NewUniform(c), Face: basicfont.Face7x13, Dot: fixed.P(x, y)}
 	d.DrawString(s)
+}
+
+// boxedText writes s on a white box, legible over the lines it crosses.
+func boxedText(img *image.RGBA, x, y int, s string, c color.Color) {
+	draw.Draw(img, image.Rect(x-1, y-11, x+7*len(s)+1, y+3), image.White, image.Point{}, draw.Src)
+	text(img, x, y, s, c)
 }
 
 func hline(img *image.RGBA, x0, x1, y int, c color.Color) {
