@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	sigsjson "sigs.k8s.io/json"
 )
 
 // applyPatch applies a JSON patch to an object the way the API server does.
@@ -96,8 +97,8 @@ func checkPatch(t *testing.T, routes map[string]http.Handler, endpoint string, r
 	assert.Empty(t, second.Response.Patch, "the result of a mutation needs no further patch")
 
 	if endpoint == "mutate-v1-pod" && req.Operation == admissionv1.Create {
-		pod, err := decodePod(patched)
-		if err != nil {
+		var pod podView
+		if sigsjson.UnmarshalCaseSensitivePreserveInts(patched, &pod) != nil {
 			return
 		}
 		if _, runner := pod.sessionOwner(); runner {

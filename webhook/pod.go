@@ -1,13 +1,11 @@
 package webhook
 
 import (
-	"bytes"
-	"fmt"
+	"errors"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	sigsjson "sigs.k8s.io/json"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 )
@@ -27,9 +25,12 @@ var claimLabelKeys = []string{v1alpha1.LabelRunner, v1alpha1.LabelSession}
 
 var podGroupKind = schema.GroupKind{Kind: kindPod}
 
-// podView is the part of a Pod the handlers read. Decoding only this skips the
-// allocations of a full corev1.Pod, and the pod is never re-encoded: the mutator
-// answers with a JSON patch of the labels alone.
+// errNoPod answers a pod review whose object is absent or null.
+var errNoPod = errors.New("the request carries no pod")
+
+// podView is the part of a Pod the handlers read, decoded with the review
+// (review.go). The rest of the pod is skipped, and the pod is never re-encoded:
+// the mutator answers with a JSON patch of the labels alone.
 type podView struct {
 	Metadata struct {
 		Name            string                  `json:"name"`
@@ -37,18 +38,6 @@ type podView struct {
 		Labels          map[string]string       `json:"labels"`
 		OwnerReferences []metav1.OwnerReference `json:"ownerReferences"`
 	} `json:"metadata"`
-}
-
-func decodePod(raw []byte) (*podView, error) {
-	if err := isObject(raw, "pod"); err != nil {
-		return nil, err
-	}
-	var p podView
-	// Case-sensitive like the API server, so "Metadata" is not mistaken for metadata.
-	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(raw, &p); err != nil {
-		return nil, fmt.Errorf("decoding the pod: %w", err)
-	}
-	return &p, nil
 }
 
 // sessionOwner returns the name of the AgenticSession (any version of group
@@ -74,19 +63,6 @@ func (p *podView) displayName() string {
 		return p.Metadata.GenerateName + "*"
 	}
 	return p.Metadata.Name
-}
-
-// isObject rejects what is not a JSON object before decoding, so that the 400
-// message names the problem rather than a Go type.
-func isObject(raw []byte, what string) error {
-	trimmed := bytes.TrimLeft(raw, " \t\r\n")
-	switch {
-	case len(trimmed) == 0:
-		return fmt.Errorf("the request carries no %s", what)
-	case trimmed[0] != '{':
-		return fmt.Errorf("the %s is not a JSON object", what)
-	}
-	return nil
 }
 
 // escapePointer escapes a map key for use in a JSON pointer (RFC 6901).

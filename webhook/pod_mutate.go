@@ -13,20 +13,18 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 )
 
-// podMutator gives every runner pod its three runner labels on CREATE (I1).
-type podMutator struct{}
-
-func (podMutator) Handle(ctx context.Context, req admission.Request) admission.Response {
-	if resp, skip := otherKind(req, podGroupKind); skip {
+// mutatePod gives every runner pod its three runner labels on CREATE (I1).
+func mutatePod(ctx context.Context, req *request[podView, unread]) admission.Response {
+	if resp, skip := otherKind(&req.AdmissionRequest, podGroupKind); skip {
 		return resp
 	}
 	// Labels are fixed at birth; the validator keeps them from changing later.
-	if resp, skip := otherOperation(req, admissionv1.Create); skip {
+	if resp, skip := otherOperation(&req.AdmissionRequest, admissionv1.Create); skip {
 		return resp
 	}
-	pod, err := decodePod(req.Object.Raw)
-	if err != nil {
-		return admission.Errored(http.StatusBadRequest, err)
+	pod := req.Object
+	if pod == nil {
+		return admission.Errored(http.StatusBadRequest, errNoPod)
 	}
 	session, ok := pod.sessionOwner()
 	if !ok {
@@ -37,8 +35,10 @@ func (podMutator) Handle(ctx context.Context, req admission.Request) admission.R
 		return admission.Allowed("runner labels already set")
 	}
 	patchesTotal.WithLabelValues(kindPod).Inc()
-	logf.FromContext(ctx).V(1).Info("Setting runner pod labels",
-		"pod", klog.KRef(req.Namespace, pod.displayName()), "session", session, "operations", len(ops))
+	if log := logf.FromContext(ctx).V(1); log.Enabled() {
+		log.Info("Setting runner pod labels",
+			"pod", klog.KRef(req.Namespace, pod.displayName()), "session", session, "operations", len(ops))
+	}
 	return admission.Patched("runner labels set", ops...)
 }
 

@@ -4,9 +4,10 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	"gomodules.xyz/jsonpatch/v2"
+	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 func podWith(labels map[string]string, owners ...metav1.OwnerReference) *podView {
@@ -171,8 +172,18 @@ func TestValidatePodRules(t *testing.T) {
 	}
 }
 
-func TestDecodePodIsCaseSensitive(t *testing.T) {
-	pod, err := decodePod([]byte(`{"Metadata":{"labels":{"agentic-session":"x"}}}`))
-	require.NoError(t, err)
-	assert.Nil(t, pod.Metadata.Labels, `"Metadata" is not "metadata" to the API server`)
+func TestReviewDecodingIsCaseSensitive(t *testing.T) {
+	// To the API server "Metadata" is not "metadata": a pod whose runner label
+	// hides under it carries no label, so the validator has nothing to deny.
+	req := admissionv1.AdmissionRequest{
+		UID: "case", Operation: admissionv1.Create,
+		Kind:   metav1.GroupVersionKind{Version: "v1", Kind: "Pod"},
+		Object: runtime.RawExtension{Raw: []byte(`{"Metadata":{"labels":{"agentic-session":"x"}}}`)},
+	}
+	_, answer := serve(t, testRoutes()[PathValidatePod], "validate-v1-pod", review(t, req))
+	assert.True(t, answer.Response.Allowed, "%v", answer.Response.Result)
+
+	req.Object.Raw = []byte(`{"metadata":{"labels":{"agentic-session":"x"}}}`)
+	_, answer = serve(t, testRoutes()[PathValidatePod], "validate-v1-pod", review(t, req))
+	assert.False(t, answer.Response.Allowed, "the same label under metadata is a claim without an owner")
 }

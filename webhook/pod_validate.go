@@ -12,27 +12,24 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
 
-// podValidator keeps runner labels for runner pods and fixed once set (I2).
-type podValidator struct{}
-
 var labelsPath = field.NewPath("metadata", "labels")
 
-func (podValidator) Handle(ctx context.Context, req admission.Request) admission.Response {
-	if resp, skip := otherKind(req, podGroupKind); skip {
+// validatePod keeps runner labels for runner pods and fixed once set (I2).
+func validatePod(ctx context.Context, req *request[podView, podView]) admission.Response {
+	if resp, skip := otherKind(&req.AdmissionRequest, podGroupKind); skip {
 		return resp
 	}
-	if resp, skip := otherOperation(req, admissionv1.Create, admissionv1.Update); skip {
+	if resp, skip := otherOperation(&req.AdmissionRequest, admissionv1.Create, admissionv1.Update); skip {
 		return resp
 	}
-	pod, err := decodePod(req.Object.Raw)
-	if err != nil {
-		return admission.Errored(http.StatusBadRequest, err)
+	pod, old := req.Object, req.OldObject
+	if pod == nil {
+		return admission.Errored(http.StatusBadRequest, errNoPod)
 	}
-	var old *podView
-	if req.Operation == admissionv1.Update {
-		if old, err = decodePod(req.OldObject.Raw); err != nil {
-			return admission.Errored(http.StatusBadRequest, fmt.Errorf("oldObject: %w", err))
-		}
+	if req.Operation != admissionv1.Update {
+		old = nil // only an UPDATE has a previous state to compare with
+	} else if old == nil {
+		return admission.Errored(http.StatusBadRequest, fmt.Errorf("oldObject: %w", errNoPod))
 	}
 	spoofed := claimsWithoutOwner(pod, old)
 	changed := changedRunnerLabels(pod, old)

@@ -20,7 +20,7 @@ func invalid(gk schema.GroupKind, name string, errs field.ErrorList) admission.R
 
 // otherKind allows, with a reason, an object an endpoint is not meant for: a
 // registration that sends more than it should must not block unrelated writes.
-func otherKind(req admission.Request, want schema.GroupKind) (admission.Response, bool) {
+func otherKind(req *admissionv1.AdmissionRequest, want schema.GroupKind) (admission.Response, bool) {
 	if req.Kind.Group == want.Group && req.Kind.Kind == want.Kind {
 		return admission.Response{}, false
 	}
@@ -29,7 +29,7 @@ func otherKind(req admission.Request, want schema.GroupKind) (admission.Response
 }
 
 // otherOperation allows an operation a handler does not act on.
-func otherOperation(req admission.Request, ops ...admissionv1.Operation) (admission.Response, bool) {
+func otherOperation(req *admissionv1.AdmissionRequest, ops ...admissionv1.Operation) (admission.Response, bool) {
 	for _, op := range ops {
 		if req.Operation == op {
 			return admission.Response{}, false

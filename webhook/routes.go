@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
 
 // The admission endpoints, as config/webhook registers them.
@@ -27,27 +26,16 @@ type Options struct {
 	Log logr.Logger
 }
 
-// Routes returns the admission endpoints keyed by path. Each handler is a
-// controller-runtime admission.Webhook, so request decoding, the 7 MiB body cap,
-// 400 answers and the echo of UID and apiVersion come from controller-runtime.
+// Routes returns the admission endpoints keyed by path. Each decodes its review
+// in one pass into the views its rules read (review.go); controller-runtime's
+// webhook server, which they are registered on, adds its request metrics.
 func Routes(opts Options) map[string]http.Handler {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	return map[string]http.Handler{
-		PathMutatePod:     newWebhook(opts, "pod-mutator", podMutator{}),
-		PathValidatePod:   newWebhook(opts, "pod-validator", podValidator{}),
-		PathMutateSession: newWebhook(opts, "session-mutator", sessionMutator{now: opts.Now}),
+		PathMutatePod:     newEndpoint(opts, "pod-mutator", mutatePod),
+		PathValidatePod:   newEndpoint(opts, "pod-validator", validatePod),
+		PathMutateSession: newEndpoint(opts, "session-mutator", sessionMutator{now: opts.Now}.handle),
 	}
-}
-
-func newWebhook(opts Options, name string, h admission.Handler) *admission.Webhook {
-	wh := &admission.Webhook{Handler: h}
-	if opts.Log.GetSink() != nil {
-		base := opts.Log.WithName(name)
-		wh.LogConstructor = func(_ logr.Logger, req *admission.Request) logr.Logger {
-			return admission.DefaultLogConstructor(base, req)
-		}
-	}
-	return wh
 }

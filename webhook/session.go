@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -12,7 +13,6 @@ import (
 	"k8s.io/klog/v2"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
-	sigsjson "sigs.k8s.io/json"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 	"github.com/ambient-code/agentic-operator/operator/conditions"
@@ -30,39 +30,47 @@ type sessionMutator struct {
 	now func() time.Time
 }
 
-// The session is read raw, down to the status alone: metadata and spec are not
-// decoded and nothing is re-encoded but the conditions list, so no field this
-// build does not know can be lost, and the conditions stay maps that keep their
-// unknown keys. One decoding pass: status is decoded as any (it is mostly the
-// conditions), which also lets a status that is not an object through to the API
-// server's schema validation instead of failing here.
+// sessionView is the part of a session the rules read, decoded with the review
+// (review.go). Spec is skipped, and nothing is re-encoded but the conditions
+// list, so no field this build does not know can be lost, and the conditions
+// stay maps that keep their unknown keys. Status is decoded as any (it is mostly
+// the conditions), which also lets a status that is not an object through to the
+// API server's schema validation instead of failing here.
 type sessionView struct {
 	Metadata struct {
-		Name         string `json:"name"`
-		GenerateName string `json:"generateName"`
+		Name         string            `json:"name"`
+		GenerateName string            `json:"generateName"`
+		Labels       map[string]string `json:"labels"`
+		Annotations  map[string]string `json:"annotations"`
 	} `json:"metadata"`
 	Status any `json:"status"`
 }
 
-func (m sessionMutator) Handle(ctx context.Context, req admission.Request) admission.Response {
+type sessionRequest = request[sessionView, unread]
+
+var errNoSession = errors.New("the request carries no AgenticSession")
+
+func (m sessionMutator) handle(ctx context.Context, req *sessionRequest) admission.Response {
 	return restoreArchived(ctx, req, m.collapse(ctx, req)) // archive rule: session_archive.go
 }
 
 // collapse is the conditions rule (I3).
-func (m sessionMutator) collapse(ctx context.Context, req admission.Request) admission.Response {
-	if resp, skip := otherKind(req, sessionGroupKind); skip {
+func (m sessionMutator) collapse(ctx context.Context, req *sessionRequest) admission.Response {
+	if resp, skip := otherKind(&req.AdmissionRequest, sessionGroupKind); skip {
 		return resp
 	}
-	if resp, skip := otherOperation(req, admissionv1.Create, admissionv1.Update); skip {
+	if resp, skip := otherOperation(&req.AdmissionRequest, admissionv1.Create, admissionv1.Update); skip {
 		return resp
 	}
 	if req.SubResource != "" && req.SubResource != "status" {
 		return admission.Allowed(fmt.Sprintf("subresource %q: nothing to do", req.SubResource))
 	}
-	session, conds, err := decodeConditions(req.Object.Raw)
-	if err != nil {
-		return admission.Errored(http.StatusBadRequest, err)
+	session := req.Object
+	if session == nil {
+		return admission.Errored(http.StatusBadRequest, errNoSession)
 	}
+	status, _ := session.Status.(map[string]any)
+	conds, _ := status["conditions"].([]any)
 	if conds == nil {
 		// Absent, null, or not a list: the last is for schema validation to reject.
 		return admission.Allowed("no status.conditions list")
@@ -82,8 +90,10 @@ func (m sessionMutator) collapse(ctx context.Context, req admission.Request) adm
 	}
 	patchesTotal.WithLabelValues(kindSession).Inc()
 	conditionsRemovedTotal.Add(float64(stats.Removed))
-	logf.FromContext(ctx).V(1).Info("Collapsing session conditions", "agenticSession", klog.KRef(req.Namespace, name),
-		"removed", stats.Removed, "truncated", stats.Truncated, "filled", stats.Filled, "types", stats.Types)
+	if log := logf.FromContext(ctx).V(1); log.Enabled() {
+		log.Info("Collapsing session conditions", "agenticSession", klog.KRef(req.Namespace, name),
+			"removed", stats.Removed, "truncated", stats.Truncated, "filled", stats.Filled, "types", stats.Types)
+	}
 	// The list exists (it was decoded), so replace is the one operation needed.
 	return admission.Patched("conditions collapsed", jsonpatch.NewOperation("replace", "/status/conditions", out))
 }
@@ -93,21 +103,4 @@ func (s *sessionView) displayName() string {
 		return s.Metadata.GenerateName + "*"
 	}
 	return s.Metadata.Name
-}
-
-// decodeConditions returns the session and its status.conditions, or nil
-// conditions when there is no list to collapse. Only an object that does not
-// decode as a session's top level is an error.
-func decodeConditions(raw []byte) (*sessionView, []any, error) {
-	if err := isObject(raw, "AgenticSession"); err != nil {
-		return nil, nil, err
-	}
-	var s sessionView
-	// Integers stay int64 so that an observedGeneration survives re-encoding exactly.
-	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(raw, &s); err != nil {
-		return nil, nil, fmt.Errorf("decoding the AgenticSession: %w", err)
-	}
-	status, _ := s.Status.(map[string]any)
-	conds, _ := status["conditions"].([]any)
-	return &s, conds, nil
 }

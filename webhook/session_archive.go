@@ -1,10 +1,7 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"gomodules.xyz/jsonpatch/v2"
@@ -13,7 +10,6 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
-	sigsjson "sigs.k8s.io/json"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 )
@@ -37,11 +33,6 @@ import (
 // The removal is added to whatever the conditions rule answered (one response,
 // one patch); a denial or an error of that rule stands as it is.
 
-// archivedKey is the label's key as it appears in the JSON the API server sends
-// (Go's encoder does not escape '/'): a byte search skips decoding for every
-// session that is not archived, which is almost all writes.
-var archivedKey = []byte(`"` + v1alpha1.LabelArchived + `"`)
-
 var archiveRemoveOp = jsonpatch.NewOperation("remove", "/metadata/labels/"+escapePointer(v1alpha1.LabelArchived), nil)
 
 var unarchivedTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -58,37 +49,25 @@ func init() {
 	}
 }
 
-// archiveView is the metadata the rule reads.
-type archiveView struct {
-	Metadata struct {
-		Name        string            `json:"name"`
-		Labels      map[string]string `json:"labels"`
-		Annotations map[string]string `json:"annotations"`
-	} `json:"metadata"`
-}
-
 // restoreArchived applies the archive rule on top of resp, the conditions rule's
 // answer to req.
-func restoreArchived(ctx context.Context, req admission.Request, resp admission.Response) admission.Response {
-	if !resp.Allowed || req.SubResource != "" || !bytes.Contains(req.Object.Raw, archivedKey) {
+func restoreArchived(ctx context.Context, req *sessionRequest, resp admission.Response) admission.Response {
+	if !resp.Allowed || req.SubResource != "" || req.Object == nil {
+		return resp
+	}
+	if _, archived := req.Object.Metadata.Labels[v1alpha1.LabelArchived]; !archived {
 		return resp
 	}
 	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
 		return resp
 	}
-	if _, skip := otherKind(req, sessionGroupKind); skip {
+	if _, skip := otherKind(&req.AdmissionRequest, sessionGroupKind); skip {
 		return resp
 	}
-	var v archiveView
-	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(req.Object.Raw, &v); err != nil {
-		return admission.Errored(http.StatusBadRequest, fmt.Errorf("decoding the AgenticSession metadata: %w", err))
-	}
-	if _, archived := v.Metadata.Labels[v1alpha1.LabelArchived]; !archived {
-		return resp // the key was found elsewhere, e.g. in an annotation value
-	}
+	meta := &req.Object.Metadata
 	why := "a new session is not terminal"
 	if req.Operation == admissionv1.Update {
-		if v.Metadata.Annotations[v1alpha1.AnnotationDesiredPhase] != string(v1alpha1.PhaseRunning) {
+		if meta.Annotations[v1alpha1.AnnotationDesiredPhase] != string(v1alpha1.PhaseRunning) {
 			return resp
 		}
 		why = "restart requested"
@@ -97,7 +76,7 @@ func restoreArchived(ctx context.Context, req admission.Request, resp admission.
 		patchesTotal.WithLabelValues(kindSession).Inc()
 	}
 	unarchivedTotal.WithLabelValues(string(req.Operation)).Inc()
-	logf.FromContext(ctx).Info("Removing the archived label", "agenticSession", klog.KRef(req.Namespace, v.Metadata.Name),
+	logf.FromContext(ctx).Info("Removing the archived label", "agenticSession", klog.KRef(req.Namespace, meta.Name),
 		"reason", why, "operation", req.Operation)
 	resp.Patches = append(resp.Patches, archiveRemoveOp)
 	msg := "archived label removed: " + why
