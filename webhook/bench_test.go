@@ -65,7 +65,7 @@ func floor(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func readFixture(b *testing.B, endpoint, name string) []byte {
+func readFixture(b testing.TB, endpoint, name string) []byte {
 	body, err := os.ReadFile(filepath.Join("testdata", endpoint, name+".request.json"))
 	require.NoError(b, err)
 	// The API server sends compact JSON; the fixtures are indented for review.

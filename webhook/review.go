@@ -2,21 +2,22 @@ package webhook
 
 import (
 	"context"
-	"encoding/json"
+	stdjson "encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
-	"strings"
+	"reflect"
 
+	json "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/go-logr/logr"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	admissionmetrics "sigs.k8s.io/controller-runtime/pkg/webhook/admission/metrics"
-	sigsjson "sigs.k8s.io/json"
 )
 
 // maxReviewBytes caps a request body as controller-runtime does: two objects of
@@ -30,15 +31,20 @@ var reviewVersions = map[string]bool{
 	"admission.k8s.io/v1beta1":              true,
 }
 
-// decodedReview is an AdmissionReview whose object and old object are decoded straight
-// into the views a handler reads (Obj, Old), in the one pass that decodes the
-// review. controller-runtime's admission.Webhook scans the body three times (its
-// deserializer twice, then the handler its RawExtension); at 1,000 reviews/s
-// that scanning was most of the webhook's CPU. Parts of the object a view does
-// not name are skipped, never copied, and nothing is re-encoded but the patch.
+// decodedReview is an AdmissionReview whose object and old object are decoded
+// straight into the views a handler reads (Obj, Old), in the one pass that
+// decodes the review. controller-runtime's admission.Webhook scans a body six
+// times (its deserializer validates and decodes twice, then the handler its
+// RawExtension); at 1,000 reviews/s that scanning was most of the webhook's CPU.
+// The decoder is go-json-experiment/json (the encoding/json/v2 candidate, which
+// kube-openapi also uses): it validates while it decodes, so skipped parts of
+// the object cost one fast scan. It is case-sensitive like the API server, and
+// never decodes a number into a float here (session status goes through
+// sigs.k8s.io/json, session.go). Nothing is re-encoded but the patch.
 type decodedReview[Obj, Old any] struct {
 	metav1.TypeMeta `json:",inline"`
 	Request         *request[Obj, Old] `json:"request"`
+	body            []byte             // as read, for the answer to a review that does not decode
 }
 
 // request is the AdmissionRequest with its objects decoded as views. Object and
@@ -77,14 +83,15 @@ func (e *endpoint[Obj, Old]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rv, code, err := e.decode(r)
 	if err != nil {
 		resp := admission.Errored(code, err)
-		apiVersion := ""
-		if rv != nil && rv.Request != nil {
-			// A value of the wrong type is skipped and the rest decoded, so the
-			// answer can still carry the request's UID and version.
-			resp.UID, apiVersion = rv.Request.UID, rv.APIVersion
+		var id reviewIdentity
+		if rv != nil {
+			// The decoder stops at a value of the wrong type, maybe before the
+			// UID; a second look that skips the objects finds it if it is there.
+			_ = json.Unmarshal(rv.body, &id)
 		}
+		resp.UID = id.Request.UID
 		e.log.Error(err, "Bad admission request", "code", code, "requestID", resp.UID)
-		e.write(w, apiVersion, resp)
+		e.write(w, id.APIVersion, resp)
 		return
 	}
 	resp := e.serve(r.Context(), rv.Request)
@@ -107,10 +114,9 @@ func (e *endpoint[Obj, Old]) decode(r *http.Request) (*decodedReview[Obj, Old], 
 	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 		return nil, http.StatusBadRequest, fmt.Errorf("contentType=%s, expected application/json", ct)
 	}
-	var rv decodedReview[Obj, Old]
-	// Case-sensitive like the API server, so "Metadata" is not taken for metadata;
-	// integers stay int64 so that an observedGeneration survives re-encoding exactly.
-	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(body, &rv); err != nil {
+	rv := decodedReview[Obj, Old]{body: body}
+	// Case-sensitive like the API server, so "Metadata" is not taken for metadata.
+	if err := json.Unmarshal(body, &rv); err != nil {
 		return &rv, http.StatusBadRequest, fmt.Errorf("decoding the AdmissionReview: %s", describeDecodeError(err))
 	}
 	if rv.Kind != "AdmissionReview" || !reviewVersions[rv.APIVersion] {
@@ -121,6 +127,14 @@ func (e *endpoint[Obj, Old]) decode(r *http.Request) (*decodedReview[Obj, Old], 
 		return nil, http.StatusBadRequest, errors.New("the AdmissionReview carries no request")
 	}
 	return &rv, 0, nil
+}
+
+// reviewIdentity is what an answer must echo: the review's version and the UID.
+type reviewIdentity struct {
+	APIVersion string `json:"apiVersion"`
+	Request    struct {
+		UID types.UID `json:"uid"`
+	} `json:"request"`
 }
 
 // serve runs the policy with the request's logger in ctx. A panic is answered
@@ -158,27 +172,40 @@ func (e *endpoint[Obj, Old]) write(w http.ResponseWriter, apiVersion string, res
 		TypeMeta: metav1.TypeMeta{APIVersion: apiVersion, Kind: "AdmissionReview"},
 		Response: &resp.AdmissionResponse,
 	}
-	if err := json.NewEncoder(w).Encode(out); err != nil {
+	if err := stdjson.NewEncoder(w).Encode(out); err != nil {
 		// The connection broke mid-answer; the API server applies the failure policy.
 		e.log.Error(err, "Writing the admission response", "requestID", resp.UID)
 	}
 }
 
-// typeErrorMessage matches the decoder's message for a value of the wrong type,
-// whose Go struct name (generic, long) says nothing to the reader of a review.
-var typeErrorMessage = regexp.MustCompile(`^json: cannot unmarshal (\S+) into Go struct field \S*?\.((?:request|kind|apiVersion)\b\S*) of type (\S+)$`)
-
-// describeDecodeError names the JSON path of a wrong-typed value and what it
-// should have been, e.g. "request.object.metadata.labels: expected
-// map[string]string, got array"; other errors pass through as they are.
+// describeDecodeError says where a value of the wrong type is and what it
+// should have been, e.g. "/request/object/metadata/labels: expected an object,
+// got array"; syntax errors already name their place and pass through.
 func describeDecodeError(err error) string {
-	m := typeErrorMessage.FindStringSubmatch(err.Error())
-	if m == nil {
+	var se *json.SemanticError
+	if !errors.As(err, &se) || se.JSONKind == 0 || se.GoType == nil {
 		return err.Error()
 	}
-	want := m[3]
-	if strings.HasPrefix(strings.TrimPrefix(want, "*"), "webhook.") {
-		want = "an object" // one of this package's views
+	t := se.GoType
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
 	}
-	return fmt.Sprintf("%s: expected %s, got %s", m[2], want, m[1])
+	got, ok := kindNames[se.JSONKind]
+	if !ok {
+		return err.Error()
+	}
+	want := t.String()
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		want = "an object"
+	case reflect.Slice:
+		want = "an array"
+	case reflect.String:
+		want = "a string"
+	}
+	return fmt.Sprintf("%s: expected %s, got %s", se.JSONPointer, want, got)
+}
+
+var kindNames = map[jsontext.Kind]string{
+	'n': "null", 't': "true", 'f': "false", '"': "a string", '0': "a number", '{': "an object", '[': "an array",
 }

@@ -7,12 +7,14 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"gomodules.xyz/jsonpatch/v2"
 	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/klog/v2"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+	sigsjson "sigs.k8s.io/json"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 	"github.com/ambient-code/agentic-operator/operator/conditions"
@@ -43,7 +45,7 @@ type sessionView struct {
 		Labels       map[string]string `json:"labels"`
 		Annotations  map[string]string `json:"annotations"`
 	} `json:"metadata"`
-	Status any `json:"status"`
+	Status jsontext.Value `json:"status"`
 }
 
 type sessionRequest = request[sessionView, unread]
@@ -69,8 +71,10 @@ func (m sessionMutator) collapse(ctx context.Context, req *sessionRequest) admis
 	if session == nil {
 		return admission.Errored(http.StatusBadRequest, errNoSession)
 	}
-	status, _ := session.Status.(map[string]any)
-	conds, _ := status["conditions"].([]any)
+	conds, err := decodeConditions(session.Status)
+	if err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
 	if conds == nil {
 		// Absent, null, or not a list: the last is for schema validation to reject.
 		return admission.Allowed("no status.conditions list")
@@ -103,4 +107,21 @@ func (s *sessionView) displayName() string {
 		return s.Metadata.GenerateName + "*"
 	}
 	return s.Metadata.Name
+}
+
+// decodeConditions returns status.conditions from the raw status, or nil when
+// there is no list to collapse. The status is decoded apart from the review so
+// that integers stay int64 (an observedGeneration survives re-encoding exactly).
+func decodeConditions(raw jsontext.Value) ([]any, error) {
+	if raw.Kind() != '{' {
+		return nil, nil // absent, null, or not an object: for schema validation to judge
+	}
+	var status struct {
+		Conditions any `json:"conditions"`
+	}
+	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(raw, &status); err != nil {
+		return nil, fmt.Errorf("decoding the AgenticSession status: %w", err)
+	}
+	conds, _ := status.Conditions.([]any)
+	return conds, nil
 }
