@@ -25,7 +25,7 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 	plot := fs.String("plot", "test/scale/results/heap-vs-sessions.png", "plot of heap against sessions to write (the report links it)")
 	raw := fs.String("results", "test/scale/results/results.json", "raw results to write as JSON")
 	logPath := fs.String("logs", "bin/bench-scale.log", "file receiving the output of child processes and servers")
-	window := fs.Duration("list-window", 0, "settled window watched for LIST requests (default 6m; 3s with -smoke)")
+	window := fs.Duration("list-window", 0, "settled window watched for LIST requests (default 10m; 3s with -smoke)")
 	samples := fs.Int("samples", 0, "heap samples per configuration and point (default 5; 1 with -smoke)")
 	scales := fs.String("session-scales", "", "comma-separated session multipliers (default 1,2,5)")
 	rates := fs.String("rates", "", "comma-separated review rates per second (default 500,1000,2000)")

@@ -62,9 +62,9 @@ func Full(root string) Config {
 		Root: root, Base: profile.VteamUAT(), SessionScales: []float64{1, 2, 5}, SystemPodScale: 5,
 		Configurations: []string{heap.Naive, heap.Scoped, heap.Shipped}, FirstStart: true,
 		Samples: 5, SampleInterval: time.Second, Quiet: 3 * time.Second, SettleTimeout: 3 * time.Minute,
-		// The issue asks for 10 minutes; 6 keep the run under 30 and still take in
-		// one pass of the archive sweep (every 5 minutes from start).
-		ListWindow: 6 * time.Minute,
+		// As the issue asks: 10 minutes, which takes in two passes of the archive
+		// sweep (every 5 minutes from start); the whole run stays under 30.
+		ListWindow: 10 * time.Minute,
 		Rates:      []int{500, 1000, 2000}, RateDuration: 10 * time.Second, Warmup: 2 * time.Second,
 		RunnerPods: 1000, ChurnWrites: 1000, ChurnCheckpoints: []int{10, 100, 1000},
 		Concurrency: 32, Logs: io.Discard, Log: logr.Discard(),

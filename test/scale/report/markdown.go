@@ -84,8 +84,8 @@ func writeMethod(b *strings.Builder, res *bench.Results) {
   use); RSS = VmRSS (the binary's text and freed pages included). Clients in the children have
   client-side rate limits lifted (QPS 2000) so that settling takes seconds. The shipped configuration is operator/manager.New with
   cmd/operator's defaults: its real cache options and every reconciler.
-- **LIST window**: after settling, the shipped operator is watched for %s (the issue asks for 10 minutes;
-  shorter here to fit the 30-minute budget; the -list-window flag changes it): the API server's
+- **LIST window**: after settling, the shipped operator is watched for %s (the issue's 10 minutes
+  unless the -list-window flag changes it): the API server's
   apiserver_request_total{verb="LIST"} before and after, and the operator's own requests. The archive
   sweep (issue 7) lists archived sessions, metadata only, in pages of 500, every 5 minutes from start;
   a window shorter than that does not see it.
