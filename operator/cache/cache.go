@@ -2,10 +2,12 @@
 // and the scale benchmark run exactly the same configuration (ARCHITECTURE.md, "The
 // operator, slim"; audit finding 1).
 //
-// What is cached (one informer each, every object with managedFields stripped):
+// What is cached (one informer each, every object with managedFields and kubectl's
+// last-applied annotation stripped, see transform.go):
 //   - Pods labelled ambient-code.io/runner=true (the webhook guarantees every runner
-//     pod carries it and no other pod does, invariants I1 and I2);
-//   - Namespaces labelled ambient-code.io/managed=true;
+//     pod carries it and no other pod does, invariants I1 and I2), without their
+//     spec and with only the status the session reconciler reads;
+//   - Namespaces labelled ambient-code.io/managed=true, metadata and phase only;
 //   - AgenticSessions not labelled ambient-code.io/archived, and ProjectSettings,
 //     as typed objects.
 //
@@ -47,18 +49,19 @@ func ManagedNamespaceSelector() labels.Selector {
 
 // Options returns the manager's cache options for scope s.
 func Options(scheme *runtime.Scheme, s Scope) crcache.Options {
-	namespaces := crcache.ByObject{Label: ManagedNamespaceSelector()}
+	namespaces := crcache.ByObject{Label: ManagedNamespaceSelector(), Transform: SlimNamespace}
 	opts := crcache.Options{
 		Scheme: scheme,
 		// Cached objects are read-only views; stripping managedFields saves a third
 		// or more of each object, and is safe because nothing is written back with
-		// Update (writes are patches).
-		DefaultTransform: crcache.TransformStripManagedFields(),
+		// Update (writes are patches). A ByObject transform replaces this one, so
+		// the slimmer ones below strip managedFields too.
+		DefaultTransform: StripObject,
 		// A Get or List of a kind below that is not listed fails loudly rather than
 		// starting an informer over the whole cluster.
 		ReaderFailOnMissingInformer: true,
 		ByObject: map[client.Object]crcache.ByObject{
-			&corev1.Pod{}: {Label: RunnerPodSelector()},
+			&corev1.Pod{}: {Label: RunnerPodSelector(), Transform: SlimPod},
 			// Archived sessions (terminal, nothing running) leave the cache: the
 			// watch sends a delete when an object stops matching (operator/archive).
 			&v1alpha1.AgenticSession{}:  {Label: archive.NotArchivedSelector()},

@@ -1,0 +1,176 @@
+package cache
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/operator/session"
+)
+
+var managedFields = []metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationApply}}
+
+func runnerPod() *corev1.Pod {
+	now := metav1.NewTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: "s-runner", Namespace: "proj", UID: "pod-uid", ResourceVersion: "42",
+			Labels:            map[string]string{v1alpha1.LabelRunner: v1alpha1.ValueTrue},
+			Annotations:       map[string]string{"openshift.io/scc": "restricted-v2"},
+			OwnerReferences:   []metav1.OwnerReference{{APIVersion: "vteam.ambient-code/v1alpha1", Kind: "AgenticSession", Name: "s", UID: "s-uid", Controller: ptr.To(true)}},
+			DeletionTimestamp: &now,
+			ManagedFields:     managedFields,
+		},
+		Spec: corev1.PodSpec{
+			NodeName:   "worker-1",
+			Containers: []corev1.Container{{Name: session.ContainerName, Image: "runner", Env: []corev1.EnvVar{{Name: "PROMPT", Value: "a long prompt"}}}},
+		},
+		Status: corev1.PodStatus{
+			Phase: corev1.PodFailed, Reason: "Evicted", Message: "low on memory", PodIP: "10.0.0.1", HostIP: "192.0.2.1",
+			QOSClass: corev1.PodQOSBurstable, StartTime: &now,
+			Conditions: []corev1.PodCondition{
+				{Type: corev1.PodReady, Status: corev1.ConditionFalse, LastTransitionTime: now},
+				{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable", Message: "0/3 nodes", LastTransitionTime: now},
+			},
+			ContainerStatuses: []corev1.ContainerStatus{
+				{Name: "sidecar", Image: "sidecar", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}},
+				{Name: session.ContainerName, Image: "runner", ImageID: "sha256:abc", ContainerID: "cri-o://abc", RestartCount: 2,
+					State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 3, Reason: "Error", Message: "boom"}}},
+			},
+		},
+	}
+}
+
+func TestSlimPodKeepsWhatTheSessionReconcilerReads(t *testing.T) {
+	pod := runnerPod()
+	before := session.Observe(pod.DeepCopy())
+
+	out, err := SlimPod(pod)
+	require.NoError(t, err)
+	slim := out.(*corev1.Pod)
+
+	assert.Equal(t, before, session.Observe(slim), "the reconciler sees the same pod state")
+	assert.Equal(t, "s-runner", slim.Name)
+	assert.Equal(t, "proj", slim.Namespace)
+	assert.EqualValues(t, "pod-uid", slim.UID, "deletes carry a UID precondition")
+	assert.Equal(t, "42", slim.ResourceVersion)
+	assert.Equal(t, runnerPod().OwnerReferences, slim.OwnerReferences, "Owns and IsControlledBy read ownerReferences")
+	assert.Equal(t, runnerPod().Labels, slim.Labels)
+	assert.NotNil(t, slim.DeletionTimestamp)
+	assert.Equal(t, corev1.PodFailed, slim.Status.Phase)
+	assert.Equal(t, "Evicted", slim.Status.Reason)
+	assert.Equal(t, "low on memory", slim.Status.Message)
+
+	// Dropped: nothing reads them.
+	assert.Nil(t, slim.ManagedFields)
+	assert.Nil(t, slim.Annotations)
+	assert.Equal(t, corev1.PodSpec{}, slim.Spec)
+	assert.Empty(t, slim.Status.PodIP)
+	assert.Empty(t, slim.Status.HostIP)
+	assert.Empty(t, slim.Status.QOSClass)
+	assert.Nil(t, slim.Status.StartTime)
+	assert.Equal(t, []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable", Message: "0/3 nodes"}},
+		slim.Status.Conditions, "only PodScheduled, without times")
+	assert.Equal(t, []corev1.ContainerStatus{{Name: session.ContainerName, State: runnerPod().Status.ContainerStatuses[1].State}},
+		slim.Status.ContainerStatuses, "only the runner container, only its state")
+
+	again, err := SlimPod(slim.DeepCopy())
+	require.NoError(t, err)
+	assert.Equal(t, slim, again, "idempotent, as client-go asks of transforms")
+}
+
+func TestSlimPodObservesEveryState(t *testing.T) {
+	states := map[string]func(*corev1.Pod){
+		"running": func(p *corev1.Pod) {
+			p.Status.ContainerStatuses[1].State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
+		},
+		"waiting": func(p *corev1.Pod) {
+			p.Status.ContainerStatuses[1].State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: "no such image"}}
+		},
+		"succeeded": func(p *corev1.Pod) {
+			p.Status.ContainerStatuses = nil
+			p.Status.Phase = corev1.PodSucceeded
+		},
+		"scheduled": func(p *corev1.Pod) {
+			p.Status.ContainerStatuses, p.Status.Phase = nil, corev1.PodPending
+			p.Status.Conditions[1].Status = corev1.ConditionTrue
+		},
+	}
+	for name, mutate := range states {
+		t.Run(name, func(t *testing.T) {
+			pod := runnerPod()
+			pod.DeletionTimestamp = nil
+			mutate(pod)
+			want := session.Observe(pod.DeepCopy())
+			out, err := SlimPod(pod)
+			require.NoError(t, err)
+			assert.Equal(t, want, session.Observe(out.(*corev1.Pod)))
+		})
+	}
+}
+
+func TestSlimNamespaceKeepsMetadataAndPhase(t *testing.T) {
+	ns := &corev1.Namespace{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: "proj", UID: "ns-uid", ResourceVersion: "7",
+			Labels:        map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue},
+			Annotations:   map[string]string{"openshift.io/display-name": "Project", LastAppliedAnnotation: "{}"},
+			ManagedFields: managedFields,
+		},
+		Spec: corev1.NamespaceSpec{Finalizers: []corev1.FinalizerName{corev1.FinalizerKubernetes}},
+		Status: corev1.NamespaceStatus{Phase: corev1.NamespaceTerminating,
+			Conditions: []corev1.NamespaceCondition{{Type: corev1.NamespaceDeletionContentFailure, Status: corev1.ConditionTrue}}},
+	}
+	out, err := SlimNamespace(ns)
+	require.NoError(t, err)
+	assert.Equal(t, &corev1.Namespace{
+		ObjectMeta: metav1.ObjectMeta{Name: "proj", UID: "ns-uid", ResourceVersion: "7",
+			Labels: map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue}},
+		Status: corev1.NamespaceStatus{Phase: corev1.NamespaceTerminating},
+	}, out)
+}
+
+func TestStripObjectDropsManagedFieldsAndLastApplied(t *testing.T) {
+	s := &v1alpha1.AgenticSession{
+		ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "proj", ManagedFields: managedFields,
+			Annotations: map[string]string{LastAppliedAnnotation: `{"spec":{}}`, v1alpha1.AnnotationDesiredPhase: "Running"}},
+		Spec: v1alpha1.AgenticSessionSpec{InitialPrompt: "keep me"},
+	}
+	out, err := StripObject(s)
+	require.NoError(t, err)
+	got := out.(*v1alpha1.AgenticSession)
+	assert.Nil(t, got.ManagedFields)
+	assert.Equal(t, map[string]string{v1alpha1.AnnotationDesiredPhase: "Running"}, got.Annotations, "other annotations stay")
+	assert.Equal(t, "keep me", got.Spec.InitialPrompt, "spec untouched")
+
+	ps := &v1alpha1.ProjectSettings{ObjectMeta: metav1.ObjectMeta{Name: "ps", Annotations: map[string]string{LastAppliedAnnotation: "{}"}}}
+	out, err = StripObject(ps)
+	require.NoError(t, err)
+	assert.Nil(t, out.(*v1alpha1.ProjectSettings).Annotations, "an emptied map is dropped")
+
+	// Not an object (client-go never passes one, but a transform must not fail on it).
+	out, err = StripObject("not an object")
+	require.NoError(t, err)
+	assert.Equal(t, "not an object", out)
+}
+
+func TestOptionsUseTheSlimTransforms(t *testing.T) {
+	opts := Options(nil, Scope{})
+	for obj, by := range opts.ByObject {
+		switch obj.(type) {
+		case *corev1.Pod, *corev1.Namespace:
+			assert.NotNil(t, by.Transform, "%T has its own transform", obj)
+		default:
+			assert.Nil(t, by.Transform, "%T falls back to the default transform", obj)
+		}
+	}
+	out, err := opts.DefaultTransform(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{ManagedFields: managedFields}})
+	require.NoError(t, err)
+	assert.Nil(t, out.(*corev1.Pod).ManagedFields)
+}
