@@ -11,8 +11,9 @@ import (
 	"net/http"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
@@ -83,14 +84,17 @@ type Options struct {
 	SkipControllerNameValidation bool
 }
 
-// NewScheme knows client-go's types and vteam.ambient-code/v1alpha1.
+// NewScheme knows only the groups the manager's client and cache handle: core/v1
+// (pods, namespaces, Services, Secrets...), rbac/v1 (RoleBindings) and
+// vteam.ambient-code/v1alpha1. client-go's whole scheme would be some forty groups
+// of types and conversions held for the life of the process; leader election and
+// events go through client-go's own clientsets and scheme, not this one.
 func NewScheme() (*runtime.Scheme, error) {
 	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		return nil, err
-	}
-	if err := v1alpha1.AddToScheme(s); err != nil {
-		return nil, err
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, rbacv1.AddToScheme, v1alpha1.AddToScheme} {
+		if err := add(s); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
 )
@@ -72,9 +72,10 @@ func operatorRequests(t *testing.T, path string) []request {
 // labelled RoleBindings (read uncached). It also shows that a cached read of an
 // unlisted kind fails instead of starting an informer.
 func (s *suite) cacheScope(t *testing.T) {
-	err := s.mgr.GetClient().Get(context.Background(), types.NamespacedName{Namespace: "default", Name: "x"}, &appsv1.Deployment{})
+	// A kind the operator's scheme knows (core/v1) but does not cache.
+	err := s.mgr.GetClient().Get(context.Background(), types.NamespacedName{Namespace: "default", Name: "x"}, &corev1.PersistentVolumeClaim{})
 	var notCached *crcache.ErrResourceNotCached
-	assert.True(t, errors.As(err, &notCached), "a cached read of Deployments fails loudly, got %v", err)
+	assert.True(t, errors.As(err, &notCached), "a cached read of PersistentVolumeClaims fails loudly, got %v", err)
 
 	got := operatorRequests(t, s.auditLog)
 	var watches []request
