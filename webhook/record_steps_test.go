@@ -74,6 +74,9 @@ func recordSteps(k *kubectl) {
 	label("update-claim-added-to-non-runner", denied, "web", "agentic-session=s1")
 	k.run("update-pod-status-subresource", false, ok, "", "patch", "pod", "s1-runner", "-n", ns, "--subresource=status",
 		"--type=merge", "-p", `{"status":{"conditions":[{"type":"PodScheduled","status":"False","reason":"Unschedulable","message":"0/0 nodes are available"}]}}`)
+	// A status write takes labels as sent: the validator must see it too.
+	k.run("update-status-subresource-label-removed", false, denied, "", "patch", "pod", "s1-runner", "-n", ns, "--subresource=status",
+		"--type=merge", "-p", `{"metadata":{"labels":{"ambient-code.io/runner":null}}}`)
 	// A runner pod admitted before the webhook may gain its missing labels.
 	seed(pod("s1-legacy", map[string]string{"app": "ambient-code-runner"}, owner, 1))
 	label("update-runner-missing-label-added", ok, "s1-legacy", "ambient-code.io/runner=true", "agentic-session=s1")

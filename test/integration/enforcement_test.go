@@ -52,6 +52,22 @@ func (s *suite) transparentEnforcement(t *testing.T) {
 		assert.Equal(t, v1alpha1.RunnerLabels(session.Name), getPod(t, s.env, ns, pod).Labels)
 	})
 
+	t.Run("a runner label removed through pods/status is refused", func(t *testing.T) {
+		// The API server keeps a pod's spec and ownerReferences on a status write
+		// but not its labels, so the status subresource is a way around the
+		// validator unless it is registered for it too.
+		session := createSession(t, s.env, ns, "status-relabelled")
+		_, _, err := kubectl(manifest(t, runnerPod(session, nil)), "create", "-f", "-")
+		require.NoError(t, err)
+		pod := session.Name + "-runner"
+
+		patch := mustJSON(t, map[string]any{"metadata": map[string]any{"labels": map[string]any{v1alpha1.LabelRunner: nil}}})
+		_, stderr, err := kubectl(nil, "patch", "pod", pod, "--subresource=status", "--type=merge", "-p", patch)
+		require.Error(t, err)
+		assert.Contains(t, stderr, `label "ambient-code.io/runner" of a runner pod cannot be removed once set (was "true")`)
+		assert.Equal(t, v1alpha1.RunnerLabels(session.Name), getPod(t, s.env, ns, pod).Labels)
+	})
+
 	t.Run("a spoofed runner pod is refused", func(t *testing.T) {
 		spoof := plainPod(ns, "impostor", map[string]string{v1alpha1.LabelRunner: v1alpha1.ValueTrue, v1alpha1.LabelSession: "created"})
 		_, stderr, err := kubectl(manifest(t, spoof), "create", "-f", "-")
