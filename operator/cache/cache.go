@@ -7,7 +7,7 @@
 //   - Pods labelled ambient-code.io/runner=true (the webhook guarantees every runner
 //     pod carries it and no other pod does, invariants I1 and I2), without their
 //     spec and with only the status the session reconciler reads;
-//   - Namespaces labelled ambient-code.io/managed=true, metadata and phase only;
+//   - Namespaces labelled ambient-code.io/managed=true, identity and phase only;
 //   - AgenticSessions not labelled ambient-code.io/archived, and ProjectSettings,
 //     as typed objects.
 //

@@ -115,7 +115,7 @@ func TestSlimPodObservesEveryState(t *testing.T) {
 	}
 }
 
-func TestSlimNamespaceKeepsMetadataAndPhase(t *testing.T) {
+func TestSlimNamespaceKeepsIdentityAndPhase(t *testing.T) {
 	ns := &corev1.Namespace{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: "proj", UID: "ns-uid", ResourceVersion: "7",
@@ -130,9 +130,8 @@ func TestSlimNamespaceKeepsMetadataAndPhase(t *testing.T) {
 	out, err := SlimNamespace(ns)
 	require.NoError(t, err)
 	assert.Equal(t, &corev1.Namespace{
-		ObjectMeta: metav1.ObjectMeta{Name: "proj", UID: "ns-uid", ResourceVersion: "7",
-			Labels: map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue}},
-		Status: corev1.NamespaceStatus{Phase: corev1.NamespaceTerminating},
+		ObjectMeta: metav1.ObjectMeta{Name: "proj", UID: "ns-uid", ResourceVersion: "7"},
+		Status:     corev1.NamespaceStatus{Phase: corev1.NamespaceTerminating},
 	}, out)
 }
 

@@ -106,6 +106,11 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building scheme: %w", err)
 	}
+	// No gzip: the API server compresses large responses, watch streams included,
+	// and each compressed watch holds an inflater (a 32 KiB window and tables) for
+	// as long as it is open. Inside the cluster the bytes are cheaper than that.
+	cfg = rest.CopyConfig(cfg)
+	cfg.DisableCompression = true
 	shutdown := opts.GracefulShutdownTimeout
 	if shutdown <= 0 {
 		shutdown = DefaultGracefulShutdown
