@@ -15,7 +15,7 @@ import (
 )
 
 // Scoped is the operator's cache options without archiving: issue 6's step on its
-// own (typed, managedFields stripped, runner pods and managed namespaces by label)
+// own (typed, stripped, slim runner pods and managed namespaces by label)
 // with every session cached, and no reconcilers. It shows what scoping and typing
 // save before archiving (issue 7) takes the history out of the cache.
 const Scoped = "scoped"
@@ -24,7 +24,7 @@ func init() {
 	Register(Configuration{
 		Name: Scoped,
 		Description: "operator/cache's options with the archived-session selector removed, cache only: typed sessions " +
-			"and ProjectSettings with managedFields stripped, runner pods and managed namespaces by label, every session",
+			"and ProjectSettings without managedFields, slim runner pods and managed namespaces by label, every session",
 		Start: startScoped,
 	})
 }

@@ -23,7 +23,7 @@ func init() {
 	Register(Configuration{
 		Name: Shipped,
 		Description: "the operator as shipped (operator/manager.New: operator/cache scope, typed sessions and " +
-			"ProjectSettings with managedFields stripped, runner pods and managed namespaces by label, every reconciler)",
+			"ProjectSettings without managedFields, slim runner pods and managed namespaces by label, every reconciler)",
 		Start: startShipped,
 	})
 }
