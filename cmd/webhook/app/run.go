@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime/debug"
 
 	"github.com/go-logr/logr"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
@@ -55,8 +56,9 @@ func Run(ctx context.Context, args []string, out io.Writer, routes RoutesFunc) e
 	if err != nil {
 		return err
 	}
+	debug.SetGCPercent(opts.GCPercent) // validated by New
 	log.Info("Starting", "webhookBindAddress", opts.WebhookAddr, "certDir", opts.CertDir,
-		"healthProbeBindAddress", opts.ProbeAddr, "metricsBindAddress", opts.MetricsAddr)
+		"healthProbeBindAddress", opts.ProbeAddr, "metricsBindAddress", opts.MetricsAddr, "gcPercent", opts.GCPercent)
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
