@@ -33,8 +33,7 @@ var errNoPod = errors.New("the request carries no pod")
 // the mutator answers with a JSON patch of the labels alone.
 type podView struct {
 	Metadata struct {
-		Name            string                  `json:"name"`
-		GenerateName    string                  `json:"generateName"`
+		objectName      `json:",inline"`
 		Labels          map[string]string       `json:"labels"`
 		OwnerReferences []metav1.OwnerReference `json:"ownerReferences"`
 	} `json:"metadata"`
@@ -57,12 +56,19 @@ func (p *podView) sessionOwner() (string, bool) {
 	return "", false
 }
 
-// displayName names the pod in messages; on CREATE the name may not be generated yet.
-func (p *podView) displayName() string {
-	if p.Metadata.Name == "" && p.Metadata.GenerateName != "" {
-		return p.Metadata.GenerateName + "*"
+// objectName is how a pod or session view is named.
+type objectName struct {
+	Name         string `json:"name"`
+	GenerateName string `json:"generateName"`
+}
+
+// displayName names the object in messages; on CREATE the name may not be
+// generated yet.
+func (n objectName) displayName() string {
+	if n.Name == "" && n.GenerateName != "" {
+		return n.GenerateName + "*"
 	}
-	return p.Metadata.Name
+	return n.Name
 }
 
 // escapePointer escapes a map key for use in a JSON pointer (RFC 6901).

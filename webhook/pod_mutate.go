@@ -37,7 +37,7 @@ func mutatePod(ctx context.Context, req *request[podView, unread]) admission.Res
 	patchesTotal.WithLabelValues(kindPod).Inc()
 	if log := logf.FromContext(ctx).V(1); log.Enabled() {
 		log.Info("Setting runner pod labels",
-			"pod", klog.KRef(req.Namespace, pod.displayName()), "session", session, "operations", len(ops))
+			"pod", klog.KRef(req.Namespace, pod.Metadata.displayName()), "session", session, "operations", len(ops))
 	}
 	return admission.Patched("runner labels set", ops...)
 }

@@ -43,9 +43,9 @@ func validatePod(ctx context.Context, req *request[podView, podView]) admission.
 		denialsTotal.WithLabelValues(reasonRunnerLabelChanged).Inc()
 	}
 	errs := append(spoofed, changed...)
-	logf.FromContext(ctx).Info("Denied pod", "pod", klog.KRef(req.Namespace, pod.displayName()),
+	logf.FromContext(ctx).Info("Denied pod", "pod", klog.KRef(req.Namespace, pod.Metadata.displayName()),
 		"operation", req.Operation, "reason", errs.ToAggregate().Error())
-	return invalid(podGroupKind, pod.displayName(), errs)
+	return invalid(podGroupKind, pod.Metadata.displayName(), errs)
 }
 
 // claimsWithoutOwner reports the session-claiming runner labels of a pod that no

@@ -45,7 +45,6 @@ var reviewVersions = map[string]bool{
 type decodedReview[Obj, Old any] struct {
 	metav1.TypeMeta `json:",inline"`
 	Request         *request[Obj, Old] `json:"request"`
-	body            []byte             // as read, for the answer to a review that does not decode
 }
 
 // request is the AdmissionRequest with its objects decoded as views. Object and
@@ -81,14 +80,14 @@ func newEndpoint[Obj, Old any](opts Options, name string, h handlerFunc[Obj, Old
 }
 
 func (e *endpoint[Obj, Old]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rv, code, err := e.decode(r)
+	rv, body, code, err := e.decode(r)
 	if err != nil {
 		resp := admission.Errored(code, err)
 		var id reviewIdentity
-		if rv != nil {
+		if body != nil {
 			// The decoder stops at a value of the wrong type, maybe before the
 			// UID; a second look that skips the objects finds it if it is there.
-			_ = json.Unmarshal(rv.body, &id, jsontext.AllowDuplicateNames(true))
+			_ = json.Unmarshal(body, &id, jsontext.AllowDuplicateNames(true))
 		}
 		resp.UID = id.Request.UID
 		e.log.Error(err, "Bad admission request", "code", code, "requestID", resp.UID)
@@ -99,41 +98,42 @@ func (e *endpoint[Obj, Old]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.write(w, rv.APIVersion, resp)
 }
 
-// decode reads the body through the size cap and decodes it in one pass.
-func (e *endpoint[Obj, Old]) decode(r *http.Request) (*decodedReview[Obj, Old], int32, error) {
+// decode reads the body through the size cap and decodes it in one pass. A body
+// that does not decode is returned with the error, for the answer to echo its UID.
+func (e *endpoint[Obj, Old]) decode(r *http.Request) (*decodedReview[Obj, Old], []byte, int32, error) {
 	if r.Body == nil || r.Body == http.NoBody {
-		return nil, http.StatusBadRequest, errors.New("request body is empty")
+		return nil, nil, http.StatusBadRequest, errors.New("request body is empty")
 	}
 	defer r.Body.Close()
 	// Sized from Content-Length when the API server sends one, which saves
 	// ReadAll's repeated growing and copying of a buffer that starts at 512 bytes.
 	buf := bytes.NewBuffer(make([]byte, 0, min(max(r.ContentLength, 0), maxReviewBytes)+bytes.MinRead))
 	if _, err := buf.ReadFrom(io.LimitReader(r.Body, maxReviewBytes+1)); err != nil {
-		return nil, http.StatusBadRequest, fmt.Errorf("reading the request body: %w", err)
+		return nil, nil, http.StatusBadRequest, fmt.Errorf("reading the request body: %w", err)
 	}
 	body := buf.Bytes()
 	if len(body) > maxReviewBytes {
-		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("request entity is too large; limit is %d bytes", maxReviewBytes)
+		return nil, nil, http.StatusRequestEntityTooLarge, fmt.Errorf("request entity is too large; limit is %d bytes", maxReviewBytes)
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
-		return nil, http.StatusBadRequest, fmt.Errorf("contentType=%s, expected application/json", ct)
+		return nil, nil, http.StatusBadRequest, fmt.Errorf("contentType=%s, expected application/json", ct)
 	}
-	rv := decodedReview[Obj, Old]{body: body}
+	var rv decodedReview[Obj, Old]
 	// Case-sensitive like the API server, so "Metadata" is not taken for metadata.
 	// Duplicate member names are let through (the last wins, as in encoding/json):
 	// the API server's encoder never writes them, and tracking names to reject
 	// them was a measurable share of the decoding.
 	if err := json.Unmarshal(body, &rv, jsontext.AllowDuplicateNames(true)); err != nil {
-		return &rv, http.StatusBadRequest, fmt.Errorf("decoding the AdmissionReview: %s", describeDecodeError(err))
+		return nil, body, http.StatusBadRequest, fmt.Errorf("decoding the AdmissionReview: %s", describeDecodeError(err))
 	}
 	if rv.Kind != "AdmissionReview" || !reviewVersions[rv.APIVersion] {
-		return nil, http.StatusBadRequest, fmt.Errorf(
+		return nil, nil, http.StatusBadRequest, fmt.Errorf(
 			"expected an AdmissionReview of admission.k8s.io/v1 or v1beta1, got kind %q of apiVersion %q", rv.Kind, rv.APIVersion)
 	}
 	if rv.Request == nil {
-		return nil, http.StatusBadRequest, errors.New("the AdmissionReview carries no request")
+		return nil, nil, http.StatusBadRequest, errors.New("the AdmissionReview carries no request")
 	}
-	return &rv, 0, nil
+	return &rv, body, 0, nil
 }
 
 // reviewIdentity is what an answer must echo: the review's version and the UID.

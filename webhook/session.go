@@ -35,15 +35,14 @@ type sessionMutator struct {
 // sessionView is the part of a session the rules read, decoded with the review
 // (review.go). Spec is skipped, and nothing is re-encoded but the conditions
 // list, so no field this build does not know can be lost, and the conditions
-// stay maps that keep their unknown keys. Status is decoded as any (it is mostly
-// the conditions), which also lets a status that is not an object through to the
-// API server's schema validation instead of failing here.
+// stay maps that keep their unknown keys. Status is kept raw and any JSON value is
+// accepted, so a status that is not an object reaches the API server's schema
+// validation instead of failing here (decodeConditions reads it).
 type sessionView struct {
 	Metadata struct {
-		Name         string            `json:"name"`
-		GenerateName string            `json:"generateName"`
-		Labels       map[string]string `json:"labels"`
-		Annotations  map[string]string `json:"annotations"`
+		objectName  `json:",inline"`
+		Labels      map[string]string `json:"labels"`
+		Annotations map[string]string `json:"annotations"`
 	} `json:"metadata"`
 	Status jsontext.Value `json:"status"`
 }
@@ -80,7 +79,7 @@ func (m sessionMutator) collapse(ctx context.Context, req *sessionRequest) admis
 		return admission.Allowed("no status.conditions list")
 	}
 	out, stats := conditions.Collapse(conds, m.now())
-	name := session.displayName()
+	name := session.Metadata.displayName()
 	if stats.Types > conditions.MaxTypes {
 		denialsTotal.WithLabelValues(reasonTooManyConditionTypes).Inc()
 		logf.FromContext(ctx).Info("Denied session", "agenticSession", klog.KRef(req.Namespace, name),
@@ -100,13 +99,6 @@ func (m sessionMutator) collapse(ctx context.Context, req *sessionRequest) admis
 	}
 	// The list exists (it was decoded), so replace is the one operation needed.
 	return admission.Patched("conditions collapsed", jsonpatch.NewOperation("replace", "/status/conditions", out))
-}
-
-func (s *sessionView) displayName() string {
-	if s.Metadata.Name == "" && s.Metadata.GenerateName != "" {
-		return s.Metadata.GenerateName + "*"
-	}
-	return s.Metadata.Name
 }
 
 // decodeConditions returns status.conditions from the raw status, or nil when
