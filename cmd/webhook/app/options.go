@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -36,8 +37,12 @@ type Options struct {
 // benchmark, for tens of MiB more heap. The Deployment's GOMEMLIMIT (its memory
 // limit) still makes the collector work harder before the container nears it.
 func defaultGCPercent() int {
-	if v, err := strconv.Atoi(os.Getenv("GOGC")); err == nil && v > 0 {
-		return v
+	if os.Getenv("GOGC") != "" {
+		// The runtime has parsed GOGC already ("off" is -1, which Validate
+		// refuses); reading its value back leaves it as it is.
+		current := debug.SetGCPercent(100)
+		debug.SetGCPercent(current)
+		return current
 	}
 	return 400
 }
