@@ -14,7 +14,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	sigsjson "sigs.k8s.io/json"
 
-	"github.com/ambient-code/agentic-operator/operator/conditions"
+	"github.com/ambient-code/agentic-operator/conditions"
 )
 
 var endpoints = []string{"mutate-v1-pod", "validate-v1-pod", "mutate-agenticsession"}

@@ -67,7 +67,7 @@ func restoreArchived(ctx context.Context, req *sessionRequest, resp admission.Re
 	meta := &req.Object.Metadata
 	why := "a new session is not terminal"
 	if req.Operation == admissionv1.Update {
-		if meta.Annotations[v1alpha1.AnnotationDesiredPhase] != string(v1alpha1.PhaseRunning) {
+		if !v1alpha1.RestartRequested(meta.Annotations) {
 			return resp
 		}
 		why = "restart requested"

@@ -54,7 +54,7 @@ func Adopt(ctx context.Context, reader client.Reader, writer client.Writer, opts
 	if workers <= 0 {
 		workers = 8
 	}
-	list := []client.ListOption{client.MatchingLabelsSelector{Selector: NotArchivedSelector()}, client.Limit(limit)}
+	list := []client.ListOption{client.MatchingLabelsSelector{Selector: v1alpha1.NotArchivedSelector()}, client.Limit(limit)}
 	if opts.Namespace != "" {
 		list = append(list, client.InNamespace(opts.Namespace))
 	}

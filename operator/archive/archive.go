@@ -22,9 +22,6 @@
 package archive
 
 import (
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/selection"
-
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 )
 
@@ -41,54 +38,19 @@ const (
 	RunnerObjectLeft Reason = "runnerObjectLeft"
 )
 
-// desiredRunning is the restart request value of the desired-phase annotation.
-const desiredRunning = string(v1alpha1.PhaseRunning)
-
 // Check decides from the session alone whether it may be archived; the caller
 // must still confirm, uncached, that its runner pod and Service are gone
 // (RunnerGone). A pending restart request always wins (I4).
 func Check(s *v1alpha1.AgenticSession) Reason {
 	switch {
-	case IsArchived(s.Labels):
+	case v1alpha1.IsArchived(s.Labels):
 		return AlreadyArchived
 	case s.DeletionTimestamp != nil:
 		return BeingDeleted
-	case RestartRequested(s.Annotations):
+	case v1alpha1.RestartRequested(s.Annotations):
 		return RestartPending
 	case !s.Status.Phase.IsTerminal():
 		return NotTerminal
 	}
 	return Archivable
-}
-
-// IsArchived reports whether labels hold the archived label. Any value counts,
-// because the informer's selector is on the key alone.
-func IsArchived(l map[string]string) bool {
-	_, ok := l[v1alpha1.LabelArchived]
-	return ok
-}
-
-// RestartRequested reports whether annotations ask for a restart.
-func RestartRequested(a map[string]string) bool {
-	return a[v1alpha1.AnnotationDesiredPhase] == desiredRunning
-}
-
-// NotArchivedSelector is the session informer's selector: sessions without the
-// archived label. ArchivedSelector is its exact complement, so every session is
-// either in the operator's cache or within reach of the sweep.
-func NotArchivedSelector() labels.Selector {
-	return selector(selection.DoesNotExist)
-}
-
-// ArchivedSelector selects sessions carrying the archived label (any value).
-func ArchivedSelector() labels.Selector {
-	return selector(selection.Exists)
-}
-
-func selector(op selection.Operator) labels.Selector {
-	req, err := labels.NewRequirement(v1alpha1.LabelArchived, op, nil)
-	if err != nil {
-		panic(err) // a constant key and operator: cannot fail
-	}
-	return labels.NewSelector().Add(*req)
 }

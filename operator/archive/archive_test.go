@@ -54,10 +54,10 @@ func TestSelectorsAreComplements(t *testing.T) {
 		{v1alpha1.LabelArchived: "false", "team": "a"},
 	}
 	for _, set := range sets {
-		inCache, swept := NotArchivedSelector().Matches(set), ArchivedSelector().Matches(set)
+		inCache, swept := v1alpha1.NotArchivedSelector().Matches(set), v1alpha1.ArchivedSelector().Matches(set)
 		assert.NotEqual(t, inCache, swept, "labels %v: exactly one of cache and sweep", set)
-		assert.Equal(t, IsArchived(set), swept, "labels %v", set)
+		assert.Equal(t, v1alpha1.IsArchived(set), swept, "labels %v", set)
 	}
-	assert.Equal(t, "!ambient-code.io/archived", NotArchivedSelector().String())
-	assert.Equal(t, "ambient-code.io/archived", ArchivedSelector().String())
+	assert.Equal(t, "!ambient-code.io/archived", v1alpha1.NotArchivedSelector().String())
+	assert.Equal(t, "ambient-code.io/archived", v1alpha1.ArchivedSelector().String())
 }

@@ -14,7 +14,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
-	"github.com/ambient-code/agentic-operator/operator/session"
 )
 
 // RunnerGone reports, reading the API server (reader must be uncached), whether
@@ -26,8 +25,8 @@ func RunnerGone(ctx context.Context, reader client.Reader, s *v1alpha1.AgenticSe
 		gvk  schema.GroupVersionKind
 		name string
 	}{
-		{corev1.SchemeGroupVersion.WithKind("Pod"), session.PodName(s.Name)},
-		{corev1.SchemeGroupVersion.WithKind("Service"), session.ServiceName(s.Name)},
+		{corev1.SchemeGroupVersion.WithKind("Pod"), v1alpha1.RunnerPodName(s.Name)},
+		{corev1.SchemeGroupVersion.WithKind("Service"), v1alpha1.ServiceName(s.Name)},
 	} {
 		// Metadata only: existence is all that matters.
 		m := &metav1.PartialObjectMetadata{}

@@ -10,6 +10,8 @@ import (
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 )
 
 // Defaults of the sweep's flags.
@@ -86,7 +88,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 	}
 	page := &metav1.PartialObjectMetadataList{}
 	page.SetGroupVersionKind(sessionListGVK)
-	opts := []client.ListOption{client.MatchingLabelsSelector{Selector: ArchivedSelector()}, client.Limit(limit)}
+	opts := []client.ListOption{client.MatchingLabelsSelector{Selector: v1alpha1.ArchivedSelector()}, client.Limit(limit)}
 	if s.Namespace != "" {
 		opts = append(opts, client.InNamespace(s.Namespace))
 	}
@@ -102,7 +104,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 		res.Archived += len(page.Items)
 		for i := range page.Items {
 			m := &page.Items[i]
-			if !RestartRequested(m.Annotations) {
+			if !v1alpha1.RestartRequested(m.Annotations) {
 				continue
 			}
 			if err := Unarchive(ctx, s.Writer, m.Namespace, m.Name); err != nil {

@@ -21,13 +21,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
-	"github.com/ambient-code/agentic-operator/operator/archive"
 )
 
 // Scope says where the operator looks.
@@ -37,19 +35,9 @@ type Scope struct {
 	Namespace string
 }
 
-// RunnerPodSelector selects runner pods, as the pod informer does.
-func RunnerPodSelector() labels.Selector {
-	return labels.SelectorFromSet(labels.Set{v1alpha1.LabelRunner: v1alpha1.ValueTrue})
-}
-
-// ManagedNamespaceSelector selects managed namespaces, as the namespace informer does.
-func ManagedNamespaceSelector() labels.Selector {
-	return labels.SelectorFromSet(labels.Set{v1alpha1.LabelManaged: v1alpha1.ValueTrue})
-}
-
 // Options returns the manager's cache options for scope s.
 func Options(scheme *runtime.Scheme, s Scope) crcache.Options {
-	namespaces := crcache.ByObject{Label: ManagedNamespaceSelector(), Transform: SlimNamespace}
+	namespaces := crcache.ByObject{Label: v1alpha1.ManagedNamespaceSelector(), Transform: SlimNamespace}
 	opts := crcache.Options{
 		Scheme: scheme,
 		// Cached objects are read-only views; stripping managedFields saves a third
@@ -61,10 +49,10 @@ func Options(scheme *runtime.Scheme, s Scope) crcache.Options {
 		// starting an informer over the whole cluster.
 		ReaderFailOnMissingInformer: true,
 		ByObject: map[client.Object]crcache.ByObject{
-			&corev1.Pod{}: {Label: RunnerPodSelector(), Transform: SlimPod},
+			&corev1.Pod{}: {Label: v1alpha1.RunnerPodSelector(), Transform: SlimPod},
 			// Archived sessions (terminal, nothing running) leave the cache: the
 			// watch sends a delete when an object stops matching (operator/archive).
-			&v1alpha1.AgenticSession{}:  {Label: archive.NotArchivedSelector()},
+			&v1alpha1.AgenticSession{}:  {Label: v1alpha1.NotArchivedSelector()},
 			&v1alpha1.ProjectSettings{}: {},
 		},
 	}

@@ -39,8 +39,8 @@ func TestOptions(t *testing.T) {
 	}, kinds)
 
 	runner := labels.Set(v1alpha1.RunnerLabels("s"))
-	assert.True(t, RunnerPodSelector().Matches(runner))
-	assert.False(t, RunnerPodSelector().Matches(labels.Set{v1alpha1.LabelApp: v1alpha1.RunnerAppName}))
+	assert.True(t, v1alpha1.RunnerPodSelector().Matches(runner))
+	assert.False(t, v1alpha1.RunnerPodSelector().Matches(labels.Set{v1alpha1.LabelApp: v1alpha1.RunnerAppName}))
 }
 
 func TestOptionsForOneNamespace(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	toolscache "k8s.io/client-go/tools/cache"
 
-	"github.com/ambient-code/agentic-operator/operator/session"
+	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 )
 
 // LastAppliedAnnotation is kubectl's copy of the whole object as last applied;
@@ -58,7 +58,7 @@ func SlimPod(obj any) (any, error) {
 		}
 	}
 	for _, cs := range pod.Status.ContainerStatuses {
-		if cs.Name == session.ContainerName {
+		if cs.Name == v1alpha1.RunnerContainerName {
 			st.ContainerStatuses = []corev1.ContainerStatus{{Name: cs.Name, State: cs.State}}
 		}
 	}

@@ -29,7 +29,7 @@ func runnerPod() *corev1.Pod {
 		},
 		Spec: corev1.PodSpec{
 			NodeName:   "worker-1",
-			Containers: []corev1.Container{{Name: session.ContainerName, Image: "runner", Env: []corev1.EnvVar{{Name: "PROMPT", Value: "a long prompt"}}}},
+			Containers: []corev1.Container{{Name: v1alpha1.RunnerContainerName, Image: "runner", Env: []corev1.EnvVar{{Name: "PROMPT", Value: "a long prompt"}}}},
 		},
 		Status: corev1.PodStatus{
 			Phase: corev1.PodFailed, Reason: "Evicted", Message: "low on memory", PodIP: "10.0.0.1", HostIP: "192.0.2.1",
@@ -40,7 +40,7 @@ func runnerPod() *corev1.Pod {
 			},
 			ContainerStatuses: []corev1.ContainerStatus{
 				{Name: "sidecar", Image: "sidecar", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}},
-				{Name: session.ContainerName, Image: "runner", ImageID: "sha256:abc", ContainerID: "cri-o://abc", RestartCount: 2,
+				{Name: v1alpha1.RunnerContainerName, Image: "runner", ImageID: "sha256:abc", ContainerID: "cri-o://abc", RestartCount: 2,
 					State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 3, Reason: "Error", Message: "boom"}}},
 			},
 		},
@@ -77,7 +77,7 @@ func TestSlimPodKeepsWhatTheSessionReconcilerReads(t *testing.T) {
 	assert.Nil(t, slim.Status.StartTime)
 	assert.Equal(t, []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable", Message: "0/3 nodes"}},
 		slim.Status.Conditions, "only PodScheduled, without times")
-	assert.Equal(t, []corev1.ContainerStatus{{Name: session.ContainerName, State: runnerPod().Status.ContainerStatuses[1].State}},
+	assert.Equal(t, []corev1.ContainerStatus{{Name: v1alpha1.RunnerContainerName, State: runnerPod().Status.ContainerStatuses[1].State}},
 		slim.Status.ContainerStatuses, "only the runner container, only its state")
 
 	again, err := SlimPod(slim.DeepCopy())

@@ -12,8 +12,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/ambient-code/agentic-operator/conditions"
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
-	"github.com/ambient-code/agentic-operator/operator/conditions"
 	"github.com/ambient-code/agentic-operator/operator/inactivity"
 	"github.com/ambient-code/agentic-operator/operator/reposync"
 	"github.com/ambient-code/agentic-operator/operator/runner"

@@ -192,7 +192,7 @@ func runKubelet(ctx context.Context, c client.Client) {
 			now := metav1.Now()
 			p.Status.Phase = corev1.PodRunning
 			p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: now}}
-			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: session.ContainerName, Ready: true,
+			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: v1alpha1.RunnerContainerName, Ready: true,
 				State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}}}
 			_ = c.Status().Update(ctx, p)
 		}

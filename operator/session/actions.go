@@ -21,7 +21,7 @@ var errPodNameTaken = fmt.Errorf("a pod not controlled by the session holds the 
 // runnerPod returns s's runner pod from the cache, or nil when there is none.
 func (r *Reconciler) runnerPod(ctx context.Context, s *v1alpha1.AgenticSession) (*corev1.Pod, error) {
 	pod := &corev1.Pod{}
-	err := r.Client.Get(ctx, types.NamespacedName{Namespace: s.Namespace, Name: PodName(s.Name)}, pod)
+	err := r.Client.Get(ctx, types.NamespacedName{Namespace: s.Namespace, Name: v1alpha1.RunnerPodName(s.Name)}, pod)
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil, nil
@@ -111,7 +111,7 @@ func (r *Reconciler) createRunner(ctx context.Context, s *v1alpha1.AgenticSessio
 // session enters a terminal phase.
 func (r *Reconciler) deleteService(ctx context.Context, s *v1alpha1.AgenticSession) error {
 	svc := &corev1.Service{}
-	err := r.Client.Get(ctx, types.NamespacedName{Namespace: s.Namespace, Name: ServiceName(s.Name)}, svc)
+	err := r.Client.Get(ctx, types.NamespacedName{Namespace: s.Namespace, Name: v1alpha1.ServiceName(s.Name)}, svc)
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil
@@ -138,7 +138,7 @@ func (r *Reconciler) patchAnnotations(ctx context.Context, s *v1alpha1.AgenticSe
 		if modified.Annotations == nil {
 			modified.Annotations = map[string]string{}
 		}
-		modified.Annotations[v1alpha1.AnnotationDesiredPhase] = DesiredStopped
+		modified.Annotations[v1alpha1.AnnotationDesiredPhase] = v1alpha1.DesiredStopped
 		modified.Annotations[v1alpha1.AnnotationStopReason] = stopReason
 	case d.ClearDesired:
 		delete(modified.Annotations, v1alpha1.AnnotationDesiredPhase)

@@ -134,7 +134,7 @@ func TestBuildPod(t *testing.T) {
 	assert.Equal(t, corev1.SeccompProfileTypeRuntimeDefault, pod.Spec.SecurityContext.SeccompProfile.Type)
 	require.Len(t, pod.Spec.Containers, 1)
 	c := pod.Spec.Containers[0]
-	assert.Equal(t, ContainerName, c.Name)
+	assert.Equal(t, v1alpha1.RunnerContainerName, c.Name)
 	assert.Equal(t, "runner:1", c.Image)
 	assert.Equal(t, corev1.PullIfNotPresent, c.ImagePullPolicy)
 	assert.Equal(t, []corev1.ContainerPort{{Name: "agui", ContainerPort: 8001, Protocol: corev1.ProtocolTCP}}, c.Ports)

@@ -58,7 +58,7 @@ func RunnerEnv(s *v1alpha1.AgenticSession) []corev1.EnvVar {
 		EnvSessionNamespace: s.Namespace,
 		EnvProjectName:      s.Namespace,
 		EnvInitialPrompt:    s.Spec.InitialPrompt,
-		EnvAGUIPort:         strconv.Itoa(Port),
+		EnvAGUIPort:         strconv.Itoa(v1alpha1.RunnerPort),
 	}
 	if s.Spec.Timeout > 0 {
 		env[EnvTimeout] = strconv.Itoa(s.Spec.Timeout)

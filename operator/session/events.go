@@ -61,7 +61,7 @@ func transitionNote(s *v1alpha1.AgenticSession, from v1alpha1.Phase, d Decision,
 	case d.Phase == v1alpha1.PhaseCreating && from == v1alpha1.PhaseRunning:
 		return prefix + "the runner pod disappeared; created it again"
 	case d.Phase == v1alpha1.PhaseCreating:
-		return prefix + "created runner pod " + PodName(s.Name)
+		return prefix + "created runner pod " + v1alpha1.RunnerPodName(s.Name)
 	case d.Phase == v1alpha1.PhaseRunning:
 		return prefix + "the runner is running"
 	case d.Phase == v1alpha1.PhaseStopping, d.Phase == v1alpha1.PhaseStopped:

@@ -4,12 +4,6 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 )
 
-// Desired-phase annotation values.
-const (
-	DesiredStopped = string(v1alpha1.PhaseStopped)
-	DesiredRunning = string(v1alpha1.PhaseRunning)
-)
-
 // Decision is what one reconcile does, decided from what it observed.
 type Decision struct {
 	// Phase is the phase to record.
@@ -44,11 +38,11 @@ func Decide(phase v1alpha1.Phase, desired string, pod PodState) Decision {
 	exists := pod.Exists() && pod != PodTerminating
 
 	switch {
-	case desired == DesiredRunning && phase.IsTerminal():
+	case desired == v1alpha1.DesiredRunning && phase.IsTerminal():
 		return Decision{Phase: v1alpha1.PhasePending, Restart: true, ClearDesired: true, DeletePod: exists}
-	case desired == DesiredStopped && phase.IsTerminal():
+	case desired == v1alpha1.DesiredStopped && phase.IsTerminal():
 		return Decision{Phase: phase, ClearDesired: true, DeletePod: exists, DeleteService: exists}
-	case desired == DesiredStopped:
+	case desired == v1alpha1.DesiredStopped:
 		if !pod.Exists() {
 			return Decision{Phase: v1alpha1.PhaseStopped, DeleteService: true, ClearDesired: true}
 		}
@@ -58,7 +52,7 @@ func Decide(phase v1alpha1.Phase, desired string, pod PodState) Decision {
 	d := decidePhase(phase, pod)
 	// A restart request on a session that is not terminal needs nothing, except
 	// during Stopping, where it is kept until the session has stopped.
-	d.ClearDesired = desired == DesiredRunning && phase != v1alpha1.PhaseStopping
+	d.ClearDesired = desired == v1alpha1.DesiredRunning && phase != v1alpha1.PhaseStopping
 	return d
 }
 

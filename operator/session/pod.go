@@ -9,14 +9,6 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 )
 
-const (
-	// ContainerName is the runner container in the runner pod.
-	ContainerName = "runner"
-	// PortName and Port are where the runner serves AG-UI and its HTTP API.
-	PortName = "agui"
-	Port     = 8001
-)
-
 // RunnerConfig is what every runner pod shares.
 type RunnerConfig struct {
 	Image           string
@@ -39,9 +31,6 @@ func DefaultResources() corev1.ResourceRequirements {
 	}
 }
 
-// PodName is the runner pod's name for a session.
-func PodName(session string) string { return session + "-runner" }
-
 // OwnerReference makes s the controller of the objects it is set on, so that the
 // garbage collector removes them with the session.
 func OwnerReference(s *v1alpha1.AgenticSession) metav1.OwnerReference {
@@ -61,7 +50,7 @@ func OwnerReference(s *v1alpha1.AgenticSession) metav1.OwnerReference {
 func BuildPod(s *v1alpha1.AgenticSession, cfg RunnerConfig) *corev1.Pod {
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:            PodName(s.Name),
+			Name:            v1alpha1.RunnerPodName(s.Name),
 			Namespace:       s.Namespace,
 			Labels:          v1alpha1.RunnerLabels(s.Name),
 			OwnerReferences: []metav1.OwnerReference{OwnerReference(s)},
@@ -77,13 +66,13 @@ func BuildPod(s *v1alpha1.AgenticSession, cfg RunnerConfig) *corev1.Pod {
 				SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 			},
 			Containers: []corev1.Container{{
-				Name:            ContainerName,
+				Name:            v1alpha1.RunnerContainerName,
 				Image:           cfg.Image,
 				ImagePullPolicy: cfg.ImagePullPolicy,
 				Env:             RunnerEnv(s),
 				Ports: []corev1.ContainerPort{{
-					Name:          PortName,
-					ContainerPort: Port,
+					Name:          v1alpha1.RunnerPortName,
+					ContainerPort: v1alpha1.RunnerPort,
 					Protocol:      corev1.ProtocolTCP,
 				}},
 				Resources: *cfg.Resources.DeepCopy(),

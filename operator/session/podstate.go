@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 )
 
 // PodState is what the reconciler needs to know about the runner pod.
@@ -85,7 +87,7 @@ func Observe(pod *corev1.Pod) Observation {
 
 func observeContainer(pod *corev1.Pod, o *Observation) {
 	for _, cs := range pod.Status.ContainerStatuses {
-		if cs.Name != ContainerName {
+		if cs.Name != v1alpha1.RunnerContainerName {
 			continue
 		}
 		switch {

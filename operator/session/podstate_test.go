@@ -6,13 +6,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 )
 
 func podWith(phase corev1.PodPhase, state corev1.ContainerState, conds ...corev1.PodCondition) *corev1.Pod {
 	return &corev1.Pod{Status: corev1.PodStatus{
 		Phase:             phase,
 		Conditions:        conds,
-		ContainerStatuses: []corev1.ContainerStatus{{Name: ContainerName, State: state}},
+		ContainerStatuses: []corev1.ContainerStatus{{Name: v1alpha1.RunnerContainerName, State: state}},
 	}}
 }
 
@@ -52,7 +54,7 @@ func TestObserve(t *testing.T) {
 		{"other containers do not count",
 			&corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{
 				{Name: "sidecar", State: running},
-				{Name: ContainerName, State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}},
+				{Name: v1alpha1.RunnerContainerName, State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}},
 			}}},
 			Observation{State: PodWaiting, Reason: "ContainerCreating"}},
 	}

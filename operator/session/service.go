@@ -8,16 +8,12 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 )
 
-// ServiceName is the name of the session's Service, as the platform names it; the
-// runner's base URL is http://session-<name>.<namespace>.svc.cluster.local:8001.
-func ServiceName(session string) string { return "session-" + session }
-
 // BuildService returns the ClusterIP Service in front of s's runner. It selects the
 // two platform labels (not the runner label), as the platform's Service does.
 func BuildService(s *v1alpha1.AgenticSession) *corev1.Service {
 	return &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      ServiceName(s.Name),
+			Name:      v1alpha1.ServiceName(s.Name),
 			Namespace: s.Namespace,
 			Labels: map[string]string{
 				v1alpha1.LabelApp:     v1alpha1.RunnerAppName,
@@ -32,9 +28,9 @@ func BuildService(s *v1alpha1.AgenticSession) *corev1.Service {
 				v1alpha1.LabelSession: s.Name,
 			},
 			Ports: []corev1.ServicePort{{
-				Name:       PortName,
-				Port:       Port,
-				TargetPort: intstr.FromString(PortName),
+				Name:       v1alpha1.RunnerPortName,
+				Port:       v1alpha1.RunnerPort,
+				TargetPort: intstr.FromString(v1alpha1.RunnerPortName),
 				Protocol:   corev1.ProtocolTCP,
 			}},
 		},

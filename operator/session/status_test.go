@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/ambient-code/agentic-operator/conditions"
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
-	"github.com/ambient-code/agentic-operator/operator/conditions"
 )
 
 func condStatus(t *testing.T, st *v1alpha1.AgenticSessionStatus, typ string) (metav1.ConditionStatus, string) {

@@ -22,7 +22,6 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 	"github.com/ambient-code/agentic-operator/operator/archive"
 	opcache "github.com/ambient-code/agentic-operator/operator/cache"
-	"github.com/ambient-code/agentic-operator/operator/session"
 )
 
 // history is what the adoption part stores: 1,000 sessions of which only the
@@ -132,10 +131,10 @@ func (s *suite) storeHistory(t *testing.T, ns string) {
 			if i < archivable+active+restarting {
 				return nil
 			}
-			var left client.Object = &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: session.ServiceName(sess.Name)},
+			var left client.Object = &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: v1alpha1.ServiceName(sess.Name)},
 				Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "agui", Port: 8001}}}}
 			if i%2 == 0 {
-				left = &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: session.PodName(sess.Name)},
+				left = &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: v1alpha1.RunnerPodName(sess.Name)},
 					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "runner", Image: "example.com/runner:old"}}}}
 			}
 			return s.env.Client.Create(ctx, left)
@@ -150,7 +149,7 @@ func (s *suite) archivedNames(t *testing.T, ns string) []string {
 	var list metav1.PartialObjectMetadataList
 	list.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("AgenticSessionList"))
 	require.NoError(t, s.env.Client.List(context.Background(), &list, client.InNamespace(ns),
-		client.MatchingLabelsSelector{Selector: archive.ArchivedSelector()}))
+		client.MatchingLabelsSelector{Selector: v1alpha1.ArchivedSelector()}))
 	var names []string
 	for _, m := range list.Items {
 		names = append(names, m.Name)

@@ -17,7 +17,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
-	"github.com/ambient-code/agentic-operator/operator/session"
 )
 
 var managed = map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue}
@@ -80,7 +79,7 @@ func (s *suite) editedWhileArchived(t *testing.T, ns string) {
 	s.annotate(t, ns, name, desiredRunning)
 	s.waitRunningAgain(t, ns, name)
 	pod := &corev1.Pod{}
-	require.NoError(t, s.env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: session.PodName(name)}, pod))
+	require.NoError(t, s.env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: v1alpha1.RunnerPodName(name)}, pod))
 	assert.Contains(t, pod.Spec.Containers[0].Env, corev1.EnvVar{Name: "INITIAL_PROMPT", Value: "a new prompt"}, "the restart runs the edited spec")
 	got = s.get(t, ns, name)
 	assert.Equal(t, got.Generation, got.Status.ObservedGeneration)
@@ -95,8 +94,8 @@ func (s *suite) deletedWhileArchived(t *testing.T, ns string) {
 	ctx := context.Background()
 	key := client.ObjectKey{Namespace: ns, Name: name}
 	assert.True(t, apierrors.IsNotFound(s.env.Client.Get(ctx, key, &v1alpha1.AgenticSession{})))
-	for _, obj := range []client.Object{&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: session.PodName(name)}},
-		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: session.ServiceName(name)}}} {
+	for _, obj := range []client.Object{&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: v1alpha1.RunnerPodName(name)}},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: v1alpha1.ServiceName(name)}}} {
 		err := s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: obj.GetName()}, obj)
 		assert.True(t, apierrors.IsNotFound(err), "%T %s: nothing was left to collect, nothing was recreated: %v", obj, obj.GetName(), err)
 	}

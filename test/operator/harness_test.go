@@ -147,7 +147,7 @@ func (k kubelet) setStatus(t *testing.T, ns, name string, phase corev1.PodPhase,
 		pod.Status.Phase = phase
 		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now()}}
 		pod.Status.ContainerStatuses = []corev1.ContainerStatus{{
-			Name: session.ContainerName, Image: pod.Spec.Containers[0].Image, State: state,
+			Name: v1alpha1.RunnerContainerName, Image: pod.Spec.Containers[0].Image, State: state,
 			Ready: state.Running != nil, Started: ptr.To(state.Running != nil),
 		}}
 		return k.c.Status().Update(ctx, pod)

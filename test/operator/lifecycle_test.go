@@ -17,8 +17,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ambient-code/agentic-operator/conditions"
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
-	"github.com/ambient-code/agentic-operator/operator/conditions"
 	"github.com/ambient-code/agentic-operator/operator/session"
 	"github.com/ambient-code/agentic-operator/test/testenv"
 )
@@ -46,7 +46,7 @@ func (s *suite) kubectl(t *testing.T, args ...string) {
 
 func (s *suite) pod(ctx context.Context, ns, name string) (*corev1.Pod, error) {
 	pod := &corev1.Pod{}
-	return pod, s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: session.PodName(name)}, pod)
+	return pod, s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: v1alpha1.RunnerPodName(name)}, pod)
 }
 
 func (s *suite) gone(obj client.Object, key types.NamespacedName) func(ctx context.Context) error {
@@ -97,7 +97,7 @@ func (s *suite) startRunning(t *testing.T, ns, name string) *corev1.Pod {
 	t.Helper()
 	createSession(t, s.env, ns, name)
 	eventually(t, "session Creating", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseCreating))
-	s.kubelet.run(t, ns, session.PodName(name))
+	s.kubelet.run(t, ns, v1alpha1.RunnerPodName(name))
 	eventually(t, "session Running", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseRunning))
 	pod, err := s.pod(context.Background(), ns, name)
 	require.NoError(t, err)
@@ -124,7 +124,7 @@ func (s *suite) lifecycle(t *testing.T) {
 		assert.Equal(t, "1", env["DEBUG"])
 		assert.Equal(t, "say hello", env["INITIAL_PROMPT"])
 		svc := &corev1.Service{}
-		require.NoError(t, s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: session.ServiceName(name)}, svc))
+		require.NoError(t, s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: v1alpha1.ServiceName(name)}, svc))
 		assert.Equal(t, int32(8001), svc.Spec.Ports[0].Port)
 
 		s.kubelet.run(t, ns, pod.Name)
@@ -153,12 +153,12 @@ func (s *suite) lifecycle(t *testing.T) {
 		assert.NotNil(t, stopped.Status.CompletionTime)
 		assert.NotContains(t, stopped.Annotations, v1alpha1.AnnotationDesiredPhase, "a request is cleared once acted on")
 		eventually(t, "runner pod deleted", s.gone(&corev1.Pod{}, client.ObjectKeyFromObject(first)))
-		eventually(t, "service deleted", s.gone(&corev1.Service{}, types.NamespacedName{Namespace: ns, Name: session.ServiceName(name)}))
+		eventually(t, "service deleted", s.gone(&corev1.Service{}, types.NamespacedName{Namespace: ns, Name: v1alpha1.ServiceName(name)}))
 		eventually(t, "stop events", s.eventsInclude(ns, name, "Stopping", "Stopped"))
 
 		s.kubectl(t, "-n", ns, "annotate", "agenticsession", name, v1alpha1.AnnotationDesiredPhase+"=Running", "--overwrite")
 		eventually(t, "session Creating again", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseCreating))
-		s.kubelet.run(t, ns, session.PodName(name))
+		s.kubelet.run(t, ns, v1alpha1.RunnerPodName(name))
 		eventually(t, "session Running again", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseRunning))
 		restarted, err := getSession(ctx, s.env.Client, ns, name)
 		require.NoError(t, err)
@@ -202,7 +202,7 @@ func (s *suite) lifecycle(t *testing.T) {
 			assert.Equal(t, metav1.ConditionFalse, ready.Status)
 			assert.Contains(t, ready.Message, fmt.Sprintf("exited with code %d", tc.code))
 			eventually(t, "runner pod deleted", s.gone(&corev1.Pod{}, client.ObjectKeyFromObject(pod)))
-			eventually(t, "service deleted", s.gone(&corev1.Service{}, types.NamespacedName{Namespace: ns, Name: session.ServiceName(tc.name)}))
+			eventually(t, "service deleted", s.gone(&corev1.Service{}, types.NamespacedName{Namespace: ns, Name: v1alpha1.ServiceName(tc.name)}))
 			eventually(t, "terminal event", s.eventsInclude(ns, tc.name, string(tc.phase)))
 		})
 	}
@@ -221,7 +221,7 @@ func (s *suite) lifecycle(t *testing.T) {
 			}
 			return nil
 		})
-		s.kubelet.run(t, ns, session.PodName(name))
+		s.kubelet.run(t, ns, v1alpha1.RunnerPodName(name))
 		eventually(t, "session Running again", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseRunning))
 	})
 
@@ -231,7 +231,7 @@ func (s *suite) lifecycle(t *testing.T) {
 		sess, err := getSession(ctx, s.env.Client, ns, name)
 		require.NoError(t, err)
 		svc := &corev1.Service{}
-		require.NoError(t, s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: session.ServiceName(name)}, svc))
+		require.NoError(t, s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: v1alpha1.ServiceName(name)}, svc))
 		// envtest runs no garbage collector; these references are what it acts on.
 		for _, obj := range []client.Object{pod, svc} {
 			owner := metav1.GetControllerOf(obj)

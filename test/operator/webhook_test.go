@@ -24,7 +24,6 @@ import (
 	"github.com/ambient-code/agentic-operator/certs"
 	"github.com/ambient-code/agentic-operator/hack/manifests"
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
-	"github.com/ambient-code/agentic-operator/operator/session"
 	"github.com/ambient-code/agentic-operator/test/testenv"
 	"github.com/ambient-code/agentic-operator/webhook"
 )
@@ -137,11 +136,11 @@ func (s *suite) admission(t *testing.T) {
 	name := "admitted"
 	createSession(t, s.env, ns, name)
 	eventually(t, "session Creating", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseCreating))
-	s.kubelet.run(t, ns, session.PodName(name))
+	s.kubelet.run(t, ns, v1alpha1.RunnerPodName(name))
 	eventually(t, "session Running", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseRunning))
 
 	pod := &corev1.Pod{}
-	require.NoError(t, s.env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: session.PodName(name)}, pod))
+	require.NoError(t, s.env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: v1alpha1.RunnerPodName(name)}, pod))
 	assert.Equal(t, v1alpha1.RunnerLabels(name), pod.Labels)
 
 	assert.Greater(t, s.webhook.requests[webhook.PathMutatePod].Load(), podCalls, "the pod went through the mutating webhook")

@@ -1,7 +1,12 @@
 package v1alpha1
 
-// The label and annotation contract shared by the webhook and the operator
-// (ARCHITECTURE.md, "The contract"). Written once here so both programs agree.
+import (
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+)
+
+// The label, annotation and naming contract shared by the webhook, the operator and
+// the platform's backend. Written once here so every program agrees on it.
 const (
 	// LabelManaged marks a platform-managed namespace.
 	LabelManaged = "ambient-code.io/managed"
@@ -19,6 +24,11 @@ const (
 	// AnnotationStopReason carries user/inactivity.
 	AnnotationStopReason = "ambient-code.io/stop-reason"
 
+	// DesiredStopped and DesiredRunning are the values of AnnotationDesiredPhase: a
+	// stop request, and a restart request for a terminal session.
+	DesiredStopped = string(PhaseStopped)
+	DesiredRunning = string(PhaseRunning)
+
 	// ValueTrue is the value of boolean labels.
 	ValueTrue = "true"
 	// RunnerAppName is the value of LabelApp on runner pods.
@@ -27,13 +37,65 @@ const (
 	// StopReasonUser and StopReasonInactivity are the values of AnnotationStopReason.
 	StopReasonUser       = "user"
 	StopReasonInactivity = "inactivity"
+
+	// RunnerContainerName is the runner container in the runner pod.
+	RunnerContainerName = "runner"
+	// RunnerPortName and RunnerPort are where the runner serves AG-UI and its HTTP
+	// API, behind the session's Service.
+	RunnerPortName = "agui"
+	RunnerPort     = 8001
 )
 
-// RunnerLabels returns the three labels every runner pod of session carries (I1).
+// RunnerPodName is the runner pod's name for a session.
+func RunnerPodName(session string) string { return session + "-runner" }
+
+// ServiceName is the name of the session's Service, as the platform names it; the
+// runner's base URL is http://session-<name>.<namespace>.svc.cluster.local:8001.
+func ServiceName(session string) string { return "session-" + session }
+
+// RunnerLabels returns the three labels every runner pod of session carries.
 func RunnerLabels(session string) map[string]string {
 	return map[string]string{
 		LabelRunner:  ValueTrue,
 		LabelSession: session,
 		LabelApp:     RunnerAppName,
 	}
+}
+
+// RestartRequested reports whether annotations ask for a (re)start.
+func RestartRequested(annotations map[string]string) bool {
+	return annotations[AnnotationDesiredPhase] == DesiredRunning
+}
+
+// IsArchived reports whether labels hold the archived label. Any value counts,
+// because the informer's selector is on the key alone.
+func IsArchived(l map[string]string) bool {
+	_, ok := l[LabelArchived]
+	return ok
+}
+
+// RunnerPodSelector selects runner pods, as the operator's pod informer does.
+func RunnerPodSelector() labels.Selector {
+	return labels.SelectorFromSet(labels.Set{LabelRunner: ValueTrue})
+}
+
+// ManagedNamespaceSelector selects managed namespaces.
+func ManagedNamespaceSelector() labels.Selector {
+	return labels.SelectorFromSet(labels.Set{LabelManaged: ValueTrue})
+}
+
+// NotArchivedSelector is the session informer's selector: sessions without the
+// archived label. ArchivedSelector is its exact complement, so every session is
+// either in the operator's cache or within reach of the archive backstop.
+func NotArchivedSelector() labels.Selector { return archivedSelector(selection.DoesNotExist) }
+
+// ArchivedSelector selects sessions carrying the archived label (any value).
+func ArchivedSelector() labels.Selector { return archivedSelector(selection.Exists) }
+
+func archivedSelector(op selection.Operator) labels.Selector {
+	req, err := labels.NewRequirement(LabelArchived, op, nil)
+	if err != nil {
+		panic(err) // a constant key and operator: cannot fail
+	}
+	return labels.NewSelector().Add(*req)
 }

@@ -79,7 +79,7 @@ func (e *env) adopt(ctx context.Context, res *Results, label string) error {
 	list := &metav1.PartialObjectMetadataList{}
 	list.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(v1alpha1.KindAgenticSession + "List"))
 	for cont := ""; ; cont = list.Continue {
-		if err := e.c.List(ctx, list, client.MatchingLabelsSelector{Selector: archive.NotArchivedSelector()},
+		if err := e.c.List(ctx, list, client.MatchingLabelsSelector{Selector: v1alpha1.NotArchivedSelector()},
 			client.Limit(archive.DefaultPageSize), client.Continue(cont)); err != nil {
 			return fmt.Errorf("listing unarchived sessions: %w", err)
 		}
@@ -193,7 +193,7 @@ func (e *env) restart(ctx context.Context, key client.ObjectKey) (Restart, error
 	}
 	deadline := start.Add(3*ArchiveSweepInterval + time.Minute)
 	for {
-		if r.Unarchived == 0 && !archive.IsArchived(s.Labels) {
+		if r.Unarchived == 0 && !v1alpha1.IsArchived(s.Labels) {
 			r.Unarchived = time.Since(start)
 		}
 		if !s.Status.Phase.IsTerminal() {
