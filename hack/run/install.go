@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/ambient-code/agentic-operator/hack/manifests"
+	"github.com/ambient-code/agentic-operator/test/manifests"
 )
 
 // fieldOwner names the local run in managedFields.

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/ambient-code/agentic-operator/hack/kubeletsim"
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/test/kubeletsim"
 )
 
 // ReadyLine starts the line printed once everything runs; the test of `make

@@ -1,7 +1,7 @@
 // Package archive_test runs archiving (issue 7) on a real kube-apiserver and etcd:
 // the operator as operator/manager builds it, this repository's webhook served
 // over TLS behind the shipped webhook configurations, the simulated kubelet of
-// hack/kubeletsim, and the `operator archive` adoption pass.
+// test/kubeletsim, and the `operator archive` adoption pass.
 package archive_test
 
 import (
@@ -25,9 +25,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/ambient-code/agentic-operator/certs"
-	"github.com/ambient-code/agentic-operator/hack/kubeletsim"
 	"github.com/ambient-code/agentic-operator/operator/manager"
 	"github.com/ambient-code/agentic-operator/operator/session"
+	"github.com/ambient-code/agentic-operator/test/kubeletsim"
 	"github.com/ambient-code/agentic-operator/test/scale/viaapi"
 	"github.com/ambient-code/agentic-operator/test/testenv"
 	"github.com/ambient-code/agentic-operator/webhook"

@@ -17,8 +17,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/ambient-code/agentic-operator/certs"
-	"github.com/ambient-code/agentic-operator/hack/manifests"
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/test/manifests"
 	"github.com/ambient-code/agentic-operator/test/testenv"
 )
 
@@ -63,7 +63,7 @@ func TestWebhookOnRealAPIServer(t *testing.T) {
 
 // serveLocally runs the webhook binary with a throwaway CA's certificate for
 // 127.0.0.1 and registers config/default's webhook configurations with only
-// their clientConfig rewritten to call it by URL (hack/manifests), until t ends.
+// their clientConfig rewritten to call it by URL (test/manifests), until t ends.
 // It returns once the API server's admission chain calls the webhook.
 func (s *suite) serveLocally(t *testing.T, managedNS string) *webhookProc {
 	t.Helper()

@@ -22,8 +22,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/ambient-code/agentic-operator/certs"
-	"github.com/ambient-code/agentic-operator/hack/manifests"
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/test/manifests"
 	"github.com/ambient-code/agentic-operator/test/testenv"
 	"github.com/ambient-code/agentic-operator/webhook"
 )
@@ -36,7 +36,7 @@ type webhookServer struct {
 
 // installWebhook serves webhook.Routes on 127.0.0.1 with a throwaway CA's
 // certificate and registers config/webhook's configurations, with only their
-// clientConfig rewritten to call it by URL (hack/manifests), until t ends.
+// clientConfig rewritten to call it by URL (test/manifests), until t ends.
 func installWebhook(t *testing.T, env *testenv.Env) *webhookServer {
 	t.Helper()
 	ca, err := certs.GenerateCA("operator-test-ca", time.Hour)

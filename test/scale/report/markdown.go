@@ -98,7 +98,7 @@ func writeMethod(b *strings.Builder, res *bench.Results) {
   objects. Latency is from handing the request to the client to reading the whole answer; CPU is
   utime+stime of the server process from /proc/<pid>/stat.
 - **Through the API server**: config/default's webhook configurations, as shipped but pointed at the
-  local webhook (hack/manifests), then %d runner pods created, 8 at a time, with and without them.
+  local webhook (test/manifests), then %d runner pods created, 8 at a time, with and without them.
 - **Churn**: one session, then %d status writes, each a JSON patch appending a condition of one of the
   platform's 8 types; the stored object is read back as JSON at %v writes, with and without the webhook.
 
