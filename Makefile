@@ -42,6 +42,22 @@ vet: ## gofmt check and go vet.
 controlplane: ## Build kube-apiserver, kubectl v1.37.2 and etcd v3.6.16 into bin/ (once).
 	hack/controlplane.sh
 
+.PHONY: tools
+tools: ## Build helm v3.22.0 and promtool (Prometheus 3.16) into bin/ (once).
+	hack/tools.sh
+
+.PHONY: chart-sync
+chart-sync: ## Copy config/crd/bases and config/prometheus into the chart (crds/, files/).
+	rm -f charts/agentic-operator/crds/*.yaml
+	cp config/crd/bases/*.yaml charts/agentic-operator/crds/
+	cp config/prometheus/prometheusrule.yaml config/prometheus/dashboard.json charts/agentic-operator/files/
+
+.PHONY: helm-lint
+helm-lint: ## helm lint the chart with default values and with everything enabled.
+	@hack/tools.sh helm
+	$(BIN)/helm lint --strict charts/agentic-operator
+	$(BIN)/helm lint --strict charts/agentic-operator --set createNamespace=true,monitoring.serviceMonitor.enabled=true,monitoring.prometheusRule.enabled=true,monitoring.dashboard.enabled=true
+
 .PHONY: build
 build: ## Build the webhook and operator binaries into bin/.
 	CGO_ENABLED=0 go build -trimpath -o $(BIN)/webhook ./cmd/webhook
@@ -50,7 +66,7 @@ build: ## Build the webhook and operator binaries into bin/.
 ##@ Test
 
 .PHONY: test
-test: controlplane verify-generated vet build ## Run every test (unit, fixtures, fuzz seeds, real API server).
+test: controlplane tools helm-lint verify-generated vet build ## Run every test (unit, fixtures, fuzz seeds, real API server).
 	go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: fuzz

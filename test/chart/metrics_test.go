@@ -1,0 +1,254 @@
+package chart
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ambient-code/agentic-operator/certs"
+	"github.com/ambient-code/agentic-operator/test/testenv"
+)
+
+// externalMetrics are series the programs do not export: Prometheus' own up,
+// and cert-manager's controller metrics (README "Monitoring").
+func externalMetric(name string) bool {
+	return name == "up" || strings.HasPrefix(name, "certmanager_")
+}
+
+var (
+	stringLit  = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+	matchers   = regexp.MustCompile(`\{[^}]*\}`)
+	ranges     = regexp.MustCompile(`\[[^\]]*\]`)
+	grouping   = regexp.MustCompile(`\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)`)
+	identifier = regexp.MustCompile(`[a-zA-Z_:][a-zA-Z0-9_:]*(\s*\()?`)
+	keywords   = map[string]bool{"and": true, "or": true, "unless": true, "bool": true, "offset": true}
+)
+
+// metricNames lists the metric names a PromQL expression selects: identifiers
+// that are neither functions, keywords, label names nor durations.
+func metricNames(expr string) []string {
+	s := stringLit.ReplaceAllString(expr, `""`)
+	s = matchers.ReplaceAllString(s, " ")
+	s = ranges.ReplaceAllString(s, " ")
+	s = grouping.ReplaceAllString(s, " ")
+	s = regexp.MustCompile(`\b\d+(\.\d+)?(e\d+)?\b`).ReplaceAllString(s, " ")
+	var names []string
+	for _, m := range identifier.FindAllStringSubmatch(s, -1) {
+		if m[1] != "" || keywords[m[0]] {
+			continue // a function call or an operator
+		}
+		names = append(names, m[0])
+	}
+	return names
+}
+
+func TestMetricNamesParser(t *testing.T) {
+	assert.Equal(t, []string{"a_total", "b_seconds_bucket", "c"}, metricNames(
+		`sum by (webhook, le) (rate(a_total{job="x",code=~"5.."}[5m])) / histogram_quantile(0.99, b_seconds_bucket) and c > 0.9 * 536870912 or vector(0)`))
+}
+
+// queriedMetrics is every metric the dashboard and the alerts name, with where.
+func queriedMetrics(t *testing.T) map[string][]string {
+	t.Helper()
+	root := testenv.RepoRoot(t)
+	used := map[string][]string{}
+	data, err := os.ReadFile(filepath.Join(root, "config", "prometheus", "dashboard.json"))
+	require.NoError(t, err)
+	var dash struct {
+		Title  string `json:"title"`
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	require.NoError(t, json.Unmarshal(data, &dash), "dashboard.json parses")
+	require.NotEmpty(t, dash.Panels)
+	for _, p := range dash.Panels {
+		require.NotEmpty(t, p.Targets, "panel %q has a query", p.Title)
+		for _, q := range p.Targets {
+			names := metricNames(q.Expr)
+			require.NotEmpty(t, names, "panel %q: %s", p.Title, q.Expr)
+			for _, n := range names {
+				used[n] = append(used[n], "panel "+p.Title)
+			}
+		}
+	}
+	r, _ := readRule(t)
+	for _, g := range r.Spec.Groups {
+		for _, rule := range g.Rules {
+			names := metricNames(rule.Expr)
+			require.NotEmpty(t, names, "alert %s: %s", rule.Alert, rule.Expr)
+			for _, n := range names {
+				used[n] = append(used[n], "alert "+rule.Alert)
+			}
+		}
+	}
+	return used
+}
+
+// exported reports whether a scrape holds name, a histogram's or summary's
+// _bucket/_sum/_count series included.
+func exported(families map[string]*dto.MetricFamily, name string) bool {
+	if _, ok := families[name]; ok {
+		return true
+	}
+	for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+		if base, ok := strings.CutSuffix(name, suffix); ok {
+			if f, ok := families[base]; ok && (f.GetType().String() == "HISTOGRAM" || f.GetType().String() == "SUMMARY") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Every metric the dashboard and the alerts query is exported by bin/webhook or
+// bin/operator, running against the test control plane; only up and
+// cert-manager's metrics come from elsewhere.
+func TestDashboardAndAlertsQueryExportedMetrics(t *testing.T) {
+	used := queriedMetrics(t)
+	root := testenv.RepoRoot(t)
+	webhookBin := binary(t, "webhook", "build")
+	operatorBin := binary(t, "operator", "build")
+	env := testenv.Start(t, testenv.Options{})
+
+	certDir := t.TempDir()
+	_, serving, err := certs.GenerateDir(certDir, []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, time.Hour)
+	require.NoError(t, err)
+	hookAddr, hookProbe, hookMetrics := freeAddr(t), freeAddr(t), freeAddr(t)
+	startProgram(t, webhookBin, nil, hookProbe,
+		"--webhook-bind-address="+hookAddr, "--cert-dir="+certDir,
+		"--health-probe-bind-address="+hookProbe, "--metrics-bind-address="+hookMetrics)
+	opProbe, opMetrics := freeAddr(t), freeAddr(t)
+	startProgram(t, operatorBin, []string{"KUBECONFIG=" + env.Kubeconfig}, opProbe,
+		"--health-probe-bind-address="+opProbe, "--metrics-bind-address="+opMetrics)
+
+	// One review per endpoint, so that controller-runtime's per-webhook series exist.
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(serving.CAPEM))
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	for path, fixture := range map[string]string{
+		"/mutate-v1-pod":         "mutate-v1-pod/runner-pod-missing-labels.request.json",
+		"/validate-v1-pod":       firstFixture(t, root, "validate-v1-pod"),
+		"/mutate-agenticsession": "mutate-agenticsession/create-main-resource-duplicates.request.json",
+	} {
+		body, err := os.ReadFile(filepath.Join(root, "webhook", "testdata", fixture))
+		require.NoError(t, err)
+		resp, err := client.Post("https://"+hookAddr+path, "application/json", bytes.NewReader(body))
+		require.NoError(t, err, path)
+		_ = resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, path)
+	}
+
+	families := map[string]*dto.MetricFamily{}
+	for program, addr := range map[string]string{"webhook": hookMetrics, "operator": opMetrics} {
+		fams := scrape(t, "http://"+addr+"/metrics")
+		t.Logf("%s exports %d metric families", program, len(fams))
+		for n, f := range fams {
+			families[n] = f
+		}
+	}
+	var names []string
+	for n := range used {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if externalMetric(n) {
+			t.Logf("%s: external (not exported by the programs), used by %v", n, used[n])
+			continue
+		}
+		assert.True(t, exported(families, n), "%s (used by %v) is exported by neither program", n, used[n])
+	}
+}
+
+func firstFixture(t *testing.T, root, endpoint string) string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(root, "webhook", "testdata", endpoint, "*.request.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	return filepath.Join(endpoint, filepath.Base(files[0]))
+}
+
+func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	require.NoError(t, err, "parsing %s", url)
+	return fams
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
+}
+
+// startProgram runs bin with args until the test ends (SIGTERM, then wait) and
+// waits for /readyz on probeAddr.
+func startProgram(t *testing.T, bin string, env []string, probeAddr string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start())
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+			t.Errorf("%s ignored SIGTERM for 30s", filepath.Base(bin))
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	for {
+		select {
+		case <-exited:
+			t.Fatalf("%s exited before it was ready:\n%s", filepath.Base(bin), out.String())
+		case <-ctx.Done():
+			t.Fatalf("%s not ready after 90s:\n%s", filepath.Base(bin), out.String())
+		case <-time.After(200 * time.Millisecond):
+		}
+		if resp, err := http.Get(fmt.Sprintf("http://%s/readyz", probeAddr)); err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+	}
+}
