@@ -29,8 +29,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/ambient-code/agentic-operator/certs"
-	"github.com/ambient-code/agentic-operator/test/manifests"
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/test/manifests"
 	"github.com/ambient-code/agentic-operator/test/testenv"
 )
 
