@@ -34,9 +34,10 @@ fmt: ## gofmt the tree.
 	gofmt -w $$(git ls-files '*.go')
 
 .PHONY: vet
-vet: ## gofmt check and go vet.
+vet: ## gofmt check and go vet, the fixture recorders (build tag record) included.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	go vet ./...
+	go vet -tags record ./webhook/...
 
 .PHONY: controlplane
 controlplane: ## Build kube-apiserver, kubectl v1.37.2 and etcd v3.6.16 into bin/ (once).

@@ -1,6 +1,7 @@
 package crdcompat
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,11 +18,28 @@ type crdPair struct{ upstream, ours string }
 
 func crdPairs(t *testing.T) []crdPair {
 	t.Helper()
-	ref := filepath.Join(testenv.SharedDir(t), "reference")
+	ref := filepath.Join("testdata", "upstream")
 	bases := filepath.Join(testenv.RepoRoot(t), "config", "crd", "bases")
 	return []crdPair{
 		{filepath.Join(ref, "agenticsessions-crd.upstream.yaml"), filepath.Join(bases, "vteam.ambient-code_agenticsessions.yaml")},
 		{filepath.Join(ref, "projectsettings-crd.upstream.yaml"), filepath.Join(bases, "vteam.ambient-code_projectsettings.yaml")},
+	}
+}
+
+// TestUpstreamCopiesCurrent checks the CRDs kept as test data against the
+// platform's reference copies where those are at hand (beside the project on
+// developer machines and in CI; a user's clone has only the test data).
+func TestUpstreamCopiesCurrent(t *testing.T) {
+	ref := filepath.Join(testenv.RepoRoot(t), "..", "shared", "reference")
+	if _, err := os.Stat(ref); err != nil {
+		t.Skipf("no reference CRDs beside the repository to compare the test data with (%v)", err)
+	}
+	for _, name := range []string{"agenticsessions-crd.upstream.yaml", "projectsettings-crd.upstream.yaml"} {
+		want, err := os.ReadFile(filepath.Join(ref, name))
+		require.NoError(t, err)
+		got, err := os.ReadFile(filepath.Join("testdata", "upstream", name))
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(got), "testdata/upstream/%s differs from the reference: copy it again", name)
 	}
 }
 

@@ -29,29 +29,23 @@ func RepoRoot(t testing.TB) string {
 }
 
 // BinDir is where kube-apiserver, etcd and kubectl live: $KUBEBUILDER_ASSETS (the
-// Makefile sets it) or the repository's bin/. Tests skip, saying how to build them,
-// when they are missing; `make test` always builds them first.
+// Makefile sets it) or the repository's bin/. Where KUBEBUILDER_ASSETS is set, as
+// under `make test`, a missing binary fails the test: a suite that needs the
+// control plane must never pass by skipping. Without it (a bare `go test`), the
+// test skips and says how to build them.
 func BinDir(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("KUBEBUILDER_ASSETS")
-	if dir == "" {
+	dir, required := os.LookupEnv("KUBEBUILDER_ASSETS")
+	if !required {
 		dir = filepath.Join(RepoRoot(t), "bin")
 	}
 	for _, name := range []string{"kube-apiserver", "etcd", "kubectl"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-			t.Skipf("control plane binary %s missing in %s: run `make controlplane` (make test does)", name, dir)
+			if required {
+				t.Fatalf("control plane binary %s missing in KUBEBUILDER_ASSETS=%s: run `make controlplane`", name, dir)
+			}
+			t.Skipf("control plane binary %s missing in %s: run `make controlplane`, or `make test`, which builds it", name, dir)
 		}
-	}
-	return dir
-}
-
-// SharedDir is ../shared beside the repository, present on developer machines and in
-// CI but not in a user's clone; tests that read it skip when it is absent.
-func SharedDir(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join(RepoRoot(t), "..", "shared")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("../shared is absent (%v): it exists only beside the project on developer machines and CI", err)
 	}
 	return dir
 }
