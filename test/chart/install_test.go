@@ -71,9 +71,11 @@ func TestChartInstallOnAPIServer(t *testing.T) {
 	pair, err := ca.IssueServing(serving.Spec.DNSNames, []net.IP{net.ParseIP("127.0.0.1")}, time.Hour)
 	require.NoError(t, err)
 	require.NoError(t, c.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: releaseNamespace, Name: serving.Spec.SecretName},
-		Type:       corev1.SecretTypeTLS,
-		Data:       map[string][]byte{"tls.crt": pair.CertPEM, "tls.key": pair.KeyPEM, "ca.crt": pair.CAPEM},
+		ObjectMeta: metav1.ObjectMeta{Namespace: releaseNamespace, Name: serving.Spec.SecretName,
+			// cainjector reads only Secrets that name their Certificate, as cert-manager writes them.
+			Annotations: map[string]string{cmapi.CertificateNameKey: serving.Name}},
+		Type: corev1.SecretTypeTLS,
+		Data: map[string][]byte{"tls.crt": pair.CertPEM, "tls.key": pair.KeyPEM, "ca.crt": pair.CAPEM},
 	}))
 
 	stop := runCAInjector(t, env.Config, scheme)

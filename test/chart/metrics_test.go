@@ -25,7 +25,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/ambient-code/agentic-operator/certs"
+	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 	"github.com/ambient-code/agentic-operator/test/testenv"
 )
 
@@ -162,24 +165,47 @@ func TestDashboardAndAlertsQueryExportedMetrics(t *testing.T) {
 		require.Equal(t, http.StatusOK, resp.StatusCode, path)
 	}
 
-	families := map[string]*dto.MetricFamily{}
-	for program, addr := range map[string]string{"webhook": hookMetrics, "operator": opMetrics} {
-		fams := scrape(t, "http://"+addr+"/metrics")
-		t.Logf("%s exports %d metric families", program, len(fams))
-		for n, f := range fams {
-			families[n] = f
-		}
-	}
+	// A session in a managed namespace, so the operator reconciles and its
+	// per-reconcile histograms have series.
+	env.CreateNamespace(t, "metrics", map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, env.Client.Create(ctx, &v1alpha1.AgenticSession{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "metrics", Name: "scraped"},
+		Spec:       v1alpha1.AgenticSessionSpec{InitialPrompt: "hello"},
+	}))
+
 	var names []string
-	for n := range used {
+	for n, where := range used {
+		if externalMetric(n) {
+			t.Logf("%s: external (not exported by the programs), used by %v", n, where)
+			continue
+		}
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, n := range names {
-		if externalMetric(n) {
-			t.Logf("%s: external (not exported by the programs), used by %v", n, used[n])
-			continue
+	var families map[string]*dto.MetricFamily
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		families = map[string]*dto.MetricFamily{}
+		for _, addr := range []string{hookMetrics, opMetrics} {
+			for n, f := range scrape(t, "http://"+addr+"/metrics") {
+				families[n] = f
+			}
 		}
+		missing := 0
+		for _, n := range names {
+			if !exported(families, n) {
+				missing++
+			}
+		}
+		if missing == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	t.Logf("the two programs export %d metric families", len(families))
+	for _, n := range names {
 		assert.True(t, exported(families, n), "%s (used by %v) is exported by neither program", n, used[n])
 	}
 }
