@@ -1,5 +1,5 @@
-// Package conditions keeps status conditions at one entry per type (invariant I3 of
-// ARCHITECTURE.md). The webhook collapses raw JSON-shaped lists with Collapse; the
+// Package conditions keeps status conditions at one entry per type, so that a
+// status written again and again stays the size of its types. The webhook collapses raw JSON-shaped lists with Collapse; the
 // operator upserts typed conditions with Set. Both compare types case-insensitively,
 // as the platform does, and cap messages the same way.
 package conditions

@@ -1,5 +1,6 @@
 // Package archive keeps the operator's memory proportional to active sessions
-// rather than to history (issue 7, invariant I4).
+// rather than to history. A session with a pending restart request is never
+// archived.
 //
 // A terminal AgenticSession whose runner pod and Service are gone is labelled
 // ambient-code.io/archived=true. The operator's session informer selects

@@ -2,7 +2,6 @@ package archive
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -14,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/operator/lockedpatch"
 )
 
 // RunnerGone reports, reading the API server (reader must be uncached), whether
@@ -49,21 +49,15 @@ func RunnerGone(ctx context.Context, reader client.Reader, s *v1alpha1.AgenticSe
 // so a request made in between is never archived over (I4). It returns whether
 // the label was written; Conflict and NotFound are not errors.
 func Archive(ctx context.Context, c client.Writer, s *v1alpha1.AgenticSession) (bool, error) {
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
-		"resourceVersion": s.ResourceVersion,
-		"labels":          map[string]string{v1alpha1.LabelArchived: v1alpha1.ValueTrue},
-	}})
+	original := sessionMetadata(s.Namespace, s.Name)
+	original.ResourceVersion = s.ResourceVersion
+	archived := original.DeepCopy()
+	archived.Labels = map[string]string{v1alpha1.LabelArchived: v1alpha1.ValueTrue}
+	written, err := lockedpatch.Merge(ctx, c, original, archived)
 	if err != nil {
-		return false, fmt.Errorf("encoding archive patch: %w", err)
-	}
-	err = c.Patch(ctx, sessionMetadata(s.Namespace, s.Name), client.RawPatch(types.MergePatchType, patch))
-	switch {
-	case apierrors.IsConflict(err), apierrors.IsNotFound(err):
-		return false, nil
-	case err != nil:
 		return false, fmt.Errorf("archiving %s: %w", klog.KObj(s), err)
 	}
-	return true, nil
+	return written, nil
 }
 
 // unarchivePatch removes the archived label. It is not locked: removing the

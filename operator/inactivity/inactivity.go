@@ -1,5 +1,5 @@
 // Package inactivity decides when a Running session has been idle too long
-// (upstream-behaviour.md, "Inactivity"): which timeout applies, when the session
+// as the platform's operator decides it: which timeout applies, when the session
 // was last active, and so when it goes idle.
 package inactivity
 

@@ -57,7 +57,7 @@ type Options struct {
 	HealthProbeBindAddress  string // "0" disables
 	GracefulShutdownTimeout time.Duration
 
-	// RunnerClient configures the one runner HTTP client (issue 5); its
+	// RunnerClient configures the one runner HTTP client; its
 	// MaxConnsPerHost defaults to MaxConcurrentReconciles.
 	RunnerClient runner.Options
 	// DefaultInactivityTimeout stops Running sessions whose spec and project set no
@@ -66,11 +66,6 @@ type Options struct {
 	// Clock decides session idleness; nil derives it from Now.
 	Clock clock.PassiveClock
 
-	// RunningHooks and SettledHooks extend the session reconciler (issues 5, 7);
-	// the inactivity and runner-sync hooks of issue 5, and the archive hook of
-	// issue 7, always run first.
-	RunningHooks []session.RunningHook
-	SettledHooks []session.SettledHook
 	// ArchiveSweepInterval is how often archived sessions are swept for restart
 	// requests the webhook missed; zero means archive.DefaultSweepInterval.
 	ArchiveSweepInterval time.Duration
@@ -140,15 +135,16 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Archiving first: terminal sessions with nothing left leave the cache (issue 7).
-	settled := append([]session.SettledHook{archive.Hook{Reader: mgr.GetAPIReader(), Writer: mgr.GetClient()}}, opts.SettledHooks...)
+	// Terminal sessions with nothing left to clean up are archived and leave the
+	// cache, so that memory follows active sessions rather than history.
+	settled := []session.SettledHook{archive.Hook{Reader: mgr.GetAPIReader(), Writer: mgr.GetClient()}}
 	sessions := &session.Reconciler{
 		Client:                mgr.GetClient(),
 		APIReader:             mgr.GetAPIReader(),
 		Recorder:              mgr.GetEventRecorder(EventSource),
 		Runner:                opts.Runner,
 		Now:                   opts.Now,
-		RunningHooks:          append(running, opts.RunningHooks...),
+		RunningHooks:          running,
 		SettledHooks:          settled,
 		ProjectSettingsEvents: inactivity.EnqueueRunningSessions(mgr.GetClient()),
 	}
@@ -177,8 +173,9 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	return mgr, nil
 }
 
-// runningHooks builds the issue 5 hooks around one runner client: token Secrets
-// are read uncached, ProjectSettings from the cache.
+// runningHooks builds the Running-session hooks (inactivity stop, repo and
+// workflow sync) around one runner client: token Secrets are read uncached,
+// ProjectSettings from the cache.
 func runningHooks(mgr ctrl.Manager, opts Options) ([]session.RunningHook, error) {
 	rc := opts.RunnerClient
 	if rc.MaxConnsPerHost <= 0 {

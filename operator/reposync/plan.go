@@ -1,5 +1,5 @@
 // Package reposync brings a Running session's runner to its spec: repositories
-// and the active workflow (upstream-behaviour.md, "Runner HTTP API"). Plan is the
+// and the active workflow, through the runner's HTTP API. Plan is the
 // pure diff of spec against status; Syncer makes the calls and records them.
 package reposync
 

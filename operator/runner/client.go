@@ -1,5 +1,5 @@
 // Package runner is the operator's HTTP client for the runners of running sessions
-// (upstream-behaviour.md, "Runner HTTP API"): one pooled http.Client for the whole
+// (the platform runner's HTTP API on port 8001): one pooled http.Client for the whole
 // process, bounded reads, and the session token header.
 package runner
 

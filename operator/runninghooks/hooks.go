@@ -1,4 +1,4 @@
-// Package runninghooks plugs the running-session duties of issue 5 into the
+// Package runninghooks plugs the running-session duties into the
 // session reconciler: the inactivity stop and the repo/workflow sync, both as
 // session.RunningHooks, built once with the process's one runner client.
 package runninghooks

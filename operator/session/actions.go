@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/operator/lockedpatch"
 )
 
 // errPodNameTaken: a pod the session does not control holds the runner's name.
@@ -151,13 +152,13 @@ func (r *Reconciler) patchAnnotations(ctx context.Context, s *v1alpha1.AgenticSe
 	if len(modified.Annotations) == len(s.Annotations) && stopReason == "" {
 		return nil // nothing to clear
 	}
-	err := r.Client.Patch(ctx, modified, client.MergeFromWithOptions(s, client.MergeFromWithOptimisticLock{}))
+	written, err := lockedpatch.Merge(ctx, r.Client, s, modified)
 	switch {
-	case apierrors.IsConflict(err), apierrors.IsNotFound(err):
-		log.FromContext(ctx).V(1).Info("Session changed before its annotations were updated; waiting for the newer version")
-		return nil
 	case err != nil:
 		return fmt.Errorf("patching annotations of %s: %w", klog.KObj(s), err)
+	case !written:
+		log.FromContext(ctx).V(1).Info("Session changed before its annotations were updated; waiting for the newer version")
+		return nil
 	}
 	if stopReason != "" {
 		log.FromContext(ctx).Info("Stopping session", "reason", stopReason)

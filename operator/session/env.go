@@ -12,7 +12,7 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/runner"
 )
 
-// Environment variables the operator sets on the runner (upstream-behaviour.md).
+// Environment variables the operator sets on the runner, named as the platform's runner reads them.
 // spec.environmentVariables cannot override them.
 const (
 	EnvSessionID        = "SESSION_ID"

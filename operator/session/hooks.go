@@ -8,7 +8,7 @@ import (
 )
 
 // RunningHook extends the reconcile of a Running session whose runner container is
-// running: repo and workflow reconciliation and the inactivity check (issue 5)
+// running: repo and workflow reconciliation and the inactivity check
 // plug in here.
 //
 // Running gets the session with the status this reconcile is about to write and
@@ -31,14 +31,6 @@ type HookResult struct {
 	// the reconciler writes desired-phase=Stopped and this stop-reason, as a user
 	// stop would, and the normal stop path follows.
 	StopReason string
-}
-
-// RunningHookFunc adapts a function to RunningHook.
-type RunningHookFunc func(ctx context.Context, s *v1alpha1.AgenticSession) (HookResult, error)
-
-// Running calls f.
-func (f RunningHookFunc) Running(ctx context.Context, s *v1alpha1.AgenticSession) (HookResult, error) {
-	return f(ctx, s)
 }
 
 // merge folds a hook's result into the reconcile's.

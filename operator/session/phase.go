@@ -30,7 +30,7 @@ type Decision struct {
 // stop once the Stopping (or Stopped) phase is recorded, a restart once Pending is.
 // A restart requested while a stop is still in progress waits for Stopped. Terminal
 // phases delete a leftover pod, so that a terminal session ends with neither pod
-// nor Service (issue 7 archives such sessions).
+// nor Service, which is what lets it be archived.
 func Decide(phase v1alpha1.Phase, desired string, pod PodState) Decision {
 	if phase == "" {
 		phase = v1alpha1.PhasePending

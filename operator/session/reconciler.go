@@ -1,6 +1,6 @@
 // Package session reconciles AgenticSessions: it runs one runner pod and one
 // Service per session through the phases Pending, Creating, Running, Stopping and
-// Stopped, Completed or Failed (upstream-behaviour.md, "Session lifecycle").
+// Stopped, Completed or Failed, the lifecycle the platform's operator follows.
 //
 // Decisions are pure functions (Decide, Observe, nextStatus); this file does the
 // reads and writes. Reads come from the manager's cache (sessions, runner pods) or
@@ -14,7 +14,6 @@ import (
 	"time"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
@@ -24,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/operator/lockedpatch"
 	"github.com/ambient-code/agentic-operator/operator/reposync"
 )
 
@@ -42,9 +42,9 @@ type Reconciler struct {
 	Runner RunnerConfig
 	// Now is the clock for status times; nil means time.Now.
 	Now func() time.Time
-	// RunningHooks run, in order, on every reconcile of a Running session (issue 5).
+	// RunningHooks run, in order, on every reconcile of a Running session.
 	RunningHooks []RunningHook
-	// SettledHooks run for terminal sessions with nothing left to do (issue 7).
+	// SettledHooks run for terminal sessions with nothing left to do.
 	SettledHooks []SettledHook
 	// ProjectSettingsEvents, when set, maps ProjectSettings events to sessions to
 	// reconcile, so that a changed project inactivity timeout applies at once.
@@ -169,14 +169,14 @@ func (r *Reconciler) patchStatus(ctx context.Context, s *v1alpha1.AgenticSession
 	}
 	updated := s.DeepCopy()
 	updated.Status = *st
-	err := r.Client.Status().Patch(ctx, updated, client.MergeFromWithOptions(s, client.MergeFromWithOptimisticLock{}))
+	written, err := lockedpatch.MergeStatus(ctx, r.Client.Status(), s, updated)
 	switch {
-	case apierrors.IsConflict(err), apierrors.IsNotFound(err):
-		log.FromContext(ctx).V(1).Info("Session changed while reconciling; waiting for the newer version", "reason", err.Error())
-		return nil, nil
 	case err != nil:
 		r.Recorder.Eventf(s, nil, "Warning", "StatusUpdateFailed", "UpdateStatus", "%v", err)
 		return nil, fmt.Errorf("patching status of %s: %w", klog.KObj(s), err)
+	case !written:
+		log.FromContext(ctx).V(1).Info("Session changed while reconciling; waiting for the newer version")
+		return nil, nil
 	}
 	return updated, nil
 }
