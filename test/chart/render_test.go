@@ -112,7 +112,7 @@ func TestChartNonDefaultValues(t *testing.T) {
 		"webhook.replicas=3", "operator.runnerImage=registry.example/runner:v9",
 		"webhook.failurePolicy.sessions=Fail", "webhook.timeoutSeconds=10",
 		"webhook.resources.limits.memory=1Gi",
-		"webhook.extraArgs={--gc-percent=200}",
+		"webhook.extraArgs={--zap-log-level=debug}",
 		"certificates.certManager.enabled=false", "certificates.caBundle=Zm9v", "certificates.secretName=my-cert",
 	)
 	var want []*unstructured.Unstructured
@@ -128,7 +128,7 @@ func TestChartNonDefaultValues(t *testing.T) {
 			args := c["args"].([]any)
 			if o.GetName() == "ambient-code-webhook" {
 				require.NoError(t, unstructured.SetNestedField(o.Object, float64(3), "spec", "replicas"))
-				c["args"] = append(args, "--gc-percent=200")
+				c["args"] = append(args, "--zap-log-level=debug")
 				c["resources"].(map[string]any)["limits"].(map[string]any)["memory"] = "1Gi"
 				volumes, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "volumes")
 				volumes[0].(map[string]any)["secret"].(map[string]any)["secretName"] = "my-cert"
