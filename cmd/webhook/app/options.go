@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -24,27 +23,7 @@ type Options struct {
 	CertHosts   []string
 	ProbeAddr   string
 	MetricsAddr string
-	// GCPercent is the garbage collector's target (GOGC) for this process.
-	GCPercent int
-	Zap       zap.Options
-}
-
-// defaultGCPercent lets the webhook's heap grow to five times what is live
-// before collecting, unless GOGC says otherwise. The live heap is a few MiB
-// while every review leaves ~20 KiB of garbage, so at Go's default of 100 the
-// collector ran several times a second at 1,000 reviews/s and each cycle took
-// a core from the requests: p99 fell from 1.7 to 1.0 ms at 400 in the scale
-// benchmark, for tens of MiB more heap. The Deployment's GOMEMLIMIT (its memory
-// limit) still makes the collector work harder before the container nears it.
-func defaultGCPercent() int {
-	if os.Getenv("GOGC") != "" {
-		// The runtime has parsed GOGC already ("off" is -1, which Validate
-		// refuses); reading its value back leaves it as it is.
-		current := debug.SetGCPercent(100)
-		debug.SetGCPercent(current)
-		return current
-	}
-	return 400
+	Zap         zap.Options
 }
 
 // DefaultOptions mirrors controller-runtime's defaults, so manifests written
@@ -55,7 +34,6 @@ func DefaultOptions() Options {
 		CertDir:     filepath.Join(os.TempDir(), "k8s-webhook-server", "serving-certs"),
 		ProbeAddr:   ":8081",
 		MetricsAddr: ":8080",
-		GCPercent:   defaultGCPercent(),
 		Zap:         zap.Options{},
 	}
 }
@@ -81,8 +59,6 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		`host:port of the plain-HTTP /healthz and /readyz endpoints, or "0" to disable`)
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr,
 		`host:port of the plain-HTTP Prometheus /metrics endpoint, or "0" to disable`)
-	fs.IntVar(&o.GCPercent, "gc-percent", o.GCPercent,
-		"garbage collector target percentage, as GOGC (default 400, or GOGC when it is set): the heap may grow to (1+n/100) times the live heap before a collection")
 	o.Zap.BindFlags(fs)
 }
 
@@ -93,9 +69,6 @@ func (o *Options) Validate() error {
 	}
 	if o.CertDir == "" {
 		return fmt.Errorf("--cert-dir must not be empty")
-	}
-	if o.GCPercent < 1 {
-		return fmt.Errorf("--gc-percent %d: must be at least 1 (turning the collector off is not offered)", o.GCPercent)
 	}
 	for _, a := range []struct{ flag, addr string }{
 		{"health-probe-bind-address", o.ProbeAddr},

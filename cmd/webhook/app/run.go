@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"runtime/debug"
 
 	"github.com/go-logr/logr"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
@@ -56,9 +55,8 @@ func Run(ctx context.Context, args []string, out io.Writer, routes RoutesFunc) e
 	if err != nil {
 		return err
 	}
-	debug.SetGCPercent(opts.GCPercent) // validated by New
 	log.Info("Starting", "webhookBindAddress", opts.WebhookAddr, "certDir", opts.CertDir,
-		"healthProbeBindAddress", opts.ProbeAddr, "metricsBindAddress", opts.MetricsAddr, "gcPercent", opts.GCPercent)
+		"healthProbeBindAddress", opts.ProbeAddr, "metricsBindAddress", opts.MetricsAddr)
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 		"-cert-dir", "-cert-hosts hosts",
 		"-health-probe-bind-address", `(default ":8081")`,
 		"-metrics-bind-address", `(default ":8080")`, `"0" to disable`,
-		"-gc-percent", "-zap-log-level", "-zap-encoder", "-zap-devel",
+		"-zap-log-level", "-zap-encoder", "-zap-devel",
 	} {
 		assert.Contains(t, out.String(), want)
 	}
@@ -45,7 +45,6 @@ func TestRunRejectsBadArguments(t *testing.T) {
 		"probe address":     {[]string{"--health-probe-bind-address", "8081"}, "--health-probe-bind-address"},
 		"metrics address":   {[]string{"--metrics-bind-address", "nope"}, "--metrics-bind-address"},
 		"empty cert dir":    {[]string{"--cert-dir", ""}, "--cert-dir must not be empty"},
-		"collector off":     {[]string{"--gc-percent", "-1"}, "--gc-percent -1: must be at least 1"},
 		"bad zap log level": {[]string{"--zap-log-level", "loud"}, "zap-log-level"},
 	} {
 		t.Run(name, func(t *testing.T) {
