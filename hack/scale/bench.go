@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ambient-code/agentic-operator/test/scale/bench"
-	"github.com/ambient-code/agentic-operator/test/scale/report"
+	"github.com/ambient-code/agentic-operator/hack/scale/bench"
+	"github.com/ambient-code/agentic-operator/hack/scale/report"
 )
 
 // runBench runs the whole benchmark and writes the report, its plot and the raw results.
@@ -22,8 +22,8 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 	root := fs.String("root", ".", "repository root (bin/ with kube-apiserver, etcd, kubectl and webhook; config/)")
 	smoke := fs.Bool("smoke", false, "run the small smoke version (0.05x, one sample) instead of the full benchmark")
 	md := fs.String("out", "BENCHMARKS.md", "report to write")
-	plot := fs.String("plot", "test/scale/results/heap-vs-sessions.png", "plot of heap against sessions to write (the report links it)")
-	raw := fs.String("results", "test/scale/results/results.json", "raw results to write as JSON")
+	plot := fs.String("plot", "hack/scale/results/heap-vs-sessions.png", "plot of heap against sessions to write (the report links it)")
+	raw := fs.String("results", "hack/scale/results/results.json", "raw results to write as JSON")
 	logPath := fs.String("logs", "bin/bench-scale.log", "file receiving the output of child processes and servers")
 	window := fs.Duration("list-window", 0, "settled window watched for LIST requests (default 10m; 3s with -smoke)")
 	samples := fs.Int("samples", 0, "heap samples per configuration and point (default 5; 1 with -smoke)")
@@ -94,8 +94,8 @@ func runReport(args []string, out io.Writer) error {
 	fs.SetOutput(out)
 	root := fs.String("root", ".", "repository root the paths are relative to")
 	md := fs.String("out", "BENCHMARKS.md", "report to write")
-	plot := fs.String("plot", "test/scale/results/heap-vs-sessions.png", "plot to write")
-	raw := fs.String("results", "test/scale/results/results.json", "raw results of a bench run to read")
+	plot := fs.String("plot", "hack/scale/results/heap-vs-sessions.png", "plot to write")
+	raw := fs.String("results", "hack/scale/results/results.json", "raw results of a bench run to read")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

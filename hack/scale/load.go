@@ -9,8 +9,8 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/ambient-code/agentic-operator/test/scale/cluster"
-	"github.com/ambient-code/agentic-operator/test/scale/profile"
+	"github.com/ambient-code/agentic-operator/hack/scale/cluster"
+	"github.com/ambient-code/agentic-operator/hack/scale/profile"
 )
 
 // runLoad loads the profile into the cluster of --kubeconfig and prints what it did.

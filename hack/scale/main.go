@@ -15,7 +15,7 @@ import (
 	"github.com/go-logr/logr"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	"github.com/ambient-code/agentic-operator/test/scale/child"
+	"github.com/ambient-code/agentic-operator/hack/scale/child"
 )
 
 const usage = `Usage: scale <command> [flags]

@@ -28,7 +28,7 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/manager"
 	"github.com/ambient-code/agentic-operator/operator/session"
 	"github.com/ambient-code/agentic-operator/test/kubeletsim"
-	"github.com/ambient-code/agentic-operator/test/scale/viaapi"
+	"github.com/ambient-code/agentic-operator/test/manifests"
 	"github.com/ambient-code/agentic-operator/test/testenv"
 	"github.com/ambient-code/agentic-operator/webhook"
 )
@@ -104,7 +104,7 @@ func newSuite(t *testing.T, ns string) *suite {
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	_, err = viaapi.Install(ctx, env.Client, core, env.Root, filepath.Join(testenv.BinDir(t), "kubectl"), s.webhook.url, s.webhook.ca, probe)
+	_, err = manifests.InstallWebhooks(ctx, env.Client, core, env.Root, filepath.Join(testenv.BinDir(t), "kubectl"), s.webhook.url, s.webhook.ca, probe)
 	require.NoError(t, err, "installing the shipped webhook configurations")
 
 	run(t, "kubelet simulator", func(ctx context.Context) error {

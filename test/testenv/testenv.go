@@ -24,41 +24,51 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 )
 
-// Env is a running control plane.
-type Env struct {
+// ControlPlane is a running etcd + kube-apiserver with this project's CRDs. It is
+// the one way the test suites and the scale benchmark start a control plane;
+// Start wraps it for a test.
+type ControlPlane struct {
 	// Config is an admin (system:masters) client configuration.
 	Config *rest.Config
-	// Client is a controller-runtime client for core types and ours.
-	Client client.Client
+	// Kubeconfig is the path of an admin kubeconfig for kubectl and child processes.
+	Kubeconfig string
 	// Scheme knows client-go's types and vteam.ambient-code/v1alpha1.
 	Scheme *runtime.Scheme
-	// Kubeconfig is the path of an admin kubeconfig for kubectl.
-	Kubeconfig string
-	// Root is the repository root.
-	Root string
+	// BinDir holds kube-apiserver, etcd and kubectl.
+	BinDir string
 
 	env *envtest.Environment
+	dir string
+}
+
+// Env is a running control plane for one test.
+type Env struct {
+	*ControlPlane
+	// Client is a controller-runtime client for core types and ours.
+	Client client.Client
+	// Root is the repository root.
+	Root string
 }
 
 // Options adjust the control plane.
 type Options struct {
-	// CRDPaths default to the repository's config/crd/bases.
+	// CRDPaths default to the repository's config/crd/bases (Start only).
 	CRDPaths []string
 	// APIServerArgs are extra kube-apiserver flags (name -> values).
 	APIServerArgs map[string][]string
 }
 
-// Start starts etcd and kube-apiserver for t and stops them when t ends.
-func Start(t testing.TB, opts Options) *Env {
-	t.Helper()
-	root := RepoRoot(t)
-	assets := BinDir(t)
-	if len(opts.CRDPaths) == 0 {
-		opts.CRDPaths = []string{filepath.Join(root, "config", "crd", "bases")}
+// StartControlPlane starts etcd and kube-apiserver from binDir with the CRDs of
+// opts.CRDPaths installed and established. Stop stops them.
+func StartControlPlane(binDir string, opts Options) (*ControlPlane, error) {
+	for _, name := range []string{"kube-apiserver", "etcd"} {
+		if _, err := os.Stat(filepath.Join(binDir, name)); err != nil {
+			return nil, fmt.Errorf("control plane binary %s missing in %s (run `make controlplane`): %w", name, binDir, err)
+		}
 	}
 	scheme := NewScheme()
 	env := &envtest.Environment{
-		BinaryAssetsDirectory: assets,
+		BinaryAssetsDirectory: binDir,
 		CRDDirectoryPaths:     opts.CRDPaths,
 		ErrorIfCRDPathMissing: true,
 		Scheme:                scheme,
@@ -69,20 +79,67 @@ func Start(t testing.TB, opts Options) *Env {
 	}
 	cfg, err := env.Start()
 	if err != nil {
-		t.Fatalf("starting control plane from %s: %v", assets, err)
+		return nil, fmt.Errorf("starting control plane from %s: %w", binDir, err)
+	}
+	cp := &ControlPlane{Config: cfg, Scheme: scheme, BinDir: binDir, env: env}
+	if cp.dir, err = os.MkdirTemp("", "agentic-controlplane-"); err != nil {
+		_ = env.Stop()
+		return nil, fmt.Errorf("creating the kubeconfig directory: %w", err)
+	}
+	if err := cp.writeKubeconfig(); err != nil {
+		_ = cp.Stop()
+		return nil, err
+	}
+	return cp, nil
+}
+
+// Stop stops the control plane and removes its files.
+func (c *ControlPlane) Stop() error {
+	err := c.env.Stop()
+	if c.dir != "" {
+		_ = os.RemoveAll(c.dir)
+	}
+	return err
+}
+
+func (c *ControlPlane) writeKubeconfig() error {
+	user, err := c.env.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return fmt.Errorf("adding admin user: %w", err)
+	}
+	data, err := user.KubeConfig()
+	if err != nil {
+		return fmt.Errorf("rendering kubeconfig: %w", err)
+	}
+	c.Kubeconfig = filepath.Join(c.dir, "kubeconfig")
+	if err := os.WriteFile(c.Kubeconfig, data, 0o600); err != nil {
+		return fmt.Errorf("writing kubeconfig: %w", err)
+	}
+	return nil
+}
+
+// Start starts etcd and kube-apiserver for t and stops them when t ends.
+func Start(t testing.TB, opts Options) *Env {
+	t.Helper()
+	root := RepoRoot(t)
+	assets := BinDir(t)
+	if len(opts.CRDPaths) == 0 {
+		opts.CRDPaths = []string{filepath.Join(root, "config", "crd", "bases")}
+	}
+	cp, err := StartControlPlane(assets, opts)
+	if err != nil {
+		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := env.Stop(); err != nil {
+		if err := cp.Stop(); err != nil {
 			t.Logf("stopping control plane: %v", err)
 		}
 	})
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	c, err := client.New(cp.Config, client.Options{Scheme: cp.Scheme})
 	if err != nil {
 		t.Fatalf("building client: %v", err)
 	}
-	e := &Env{Config: cfg, Client: c, Scheme: scheme, Root: root, env: env}
-	e.Kubeconfig = e.writeKubeconfig(t)
-	return e
+	return &Env{ControlPlane: cp, Client: c, Root: root}
 }
 
 // NewScheme returns a scheme with client-go's types and vteam.ambient-code/v1alpha1.
@@ -97,27 +154,10 @@ func NewScheme() *runtime.Scheme {
 	return s
 }
 
-func (e *Env) writeKubeconfig(t testing.TB) string {
-	t.Helper()
-	user, err := e.env.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		t.Fatalf("adding admin user: %v", err)
-	}
-	data, err := user.KubeConfig()
-	if err != nil {
-		t.Fatalf("rendering kubeconfig: %v", err)
-	}
-	path := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatalf("writing kubeconfig: %v", err)
-	}
-	return path
-}
-
 // Kubectl runs the built kubectl against the control plane with stdin (may be nil) and
 // returns stdout, stderr and the error of the run.
 func (e *Env) Kubectl(ctx context.Context, stdin []byte, args ...string) (string, string, error) {
-	cmd := exec.CommandContext(ctx, filepath.Join(e.env.BinaryAssetsDirectory, "kubectl"),
+	cmd := exec.CommandContext(ctx, filepath.Join(e.BinDir, "kubectl"),
 		append([]string{"--kubeconfig", e.Kubeconfig}, args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -3,11 +3,11 @@ package bench
 import (
 	"time"
 
-	"github.com/ambient-code/agentic-operator/test/scale/churn"
-	"github.com/ambient-code/agentic-operator/test/scale/heap"
-	"github.com/ambient-code/agentic-operator/test/scale/profile"
-	"github.com/ambient-code/agentic-operator/test/scale/viaapi"
-	"github.com/ambient-code/agentic-operator/test/scale/webhookload"
+	"github.com/ambient-code/agentic-operator/hack/scale/churn"
+	"github.com/ambient-code/agentic-operator/hack/scale/heap"
+	"github.com/ambient-code/agentic-operator/hack/scale/profile"
+	"github.com/ambient-code/agentic-operator/hack/scale/viaapi"
+	"github.com/ambient-code/agentic-operator/hack/scale/webhookload"
 )
 
 // The labels of the runs through the API server, in Results.ViaAPI and Results.Churn.
@@ -27,7 +27,7 @@ type Results struct {
 	Reviews  int
 	ViaAPI   map[string]viaapi.Creation // by WithoutWebhook, WithWebhook
 	Churn    map[string][]churn.Checkpoint
-	Archive  Archive // issue 7: adoption per point, restart latency (archive.go)
+	Archive  Archive // adoption per point, restart latency (archive.go)
 	Phases   map[string]time.Duration
 	Describe map[string]string // configuration name -> description
 }

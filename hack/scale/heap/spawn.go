@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/ambient-code/agentic-operator/test/scale/child"
+	"github.com/ambient-code/agentic-operator/hack/scale/child"
 )
 
 // Measure runs req in a fresh child process of this binary and returns its result;

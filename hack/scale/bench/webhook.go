@@ -11,10 +11,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ambient-code/agentic-operator/certs"
-	"github.com/ambient-code/agentic-operator/test/scale/churn"
-	"github.com/ambient-code/agentic-operator/test/scale/profile"
-	"github.com/ambient-code/agentic-operator/test/scale/viaapi"
-	"github.com/ambient-code/agentic-operator/test/scale/webhookload"
+	"github.com/ambient-code/agentic-operator/hack/scale/churn"
+	"github.com/ambient-code/agentic-operator/hack/scale/profile"
+	"github.com/ambient-code/agentic-operator/hack/scale/viaapi"
+	"github.com/ambient-code/agentic-operator/hack/scale/webhookload"
+	"github.com/ambient-code/agentic-operator/test/manifests"
 )
 
 // webhook measures the webhook binary beside the floor server at each rate, then
@@ -59,7 +60,7 @@ func (e *env) webhook(ctx context.Context, res *Results) error {
 	if err := e.throughAPI(ctx, res, WithoutWebhook, keys[:half]); err != nil {
 		return err
 	}
-	hooks, err := viaapi.Install(ctx, e.c, e.core, e.cfg.Root, filepath.Join(e.cfg.Root, "bin", "kubectl"),
+	hooks, err := manifests.InstallWebhooks(ctx, e.c, e.core, e.cfg.Root, filepath.Join(e.cfg.Root, "bin", "kubectl"),
 		"https://"+hookAddr, ca.CertPEM, profile.ManagedNamespace(0))
 	if err != nil {
 		return err

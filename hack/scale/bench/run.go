@@ -10,9 +10,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/ambient-code/agentic-operator/test/scale/cluster"
-	"github.com/ambient-code/agentic-operator/test/scale/heap"
-	"github.com/ambient-code/agentic-operator/test/scale/profile"
+	"github.com/ambient-code/agentic-operator/hack/scale/cluster"
+	"github.com/ambient-code/agentic-operator/hack/scale/heap"
+	"github.com/ambient-code/agentic-operator/hack/scale/profile"
 )
 
 // env is the running benchmark's control plane and clients.

@@ -7,25 +7,25 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ambient-code/agentic-operator/hack/scale/bench"
+	"github.com/ambient-code/agentic-operator/hack/scale/heap"
+	"github.com/ambient-code/agentic-operator/hack/scale/webhookload"
 	"github.com/ambient-code/agentic-operator/operator/archive"
-	"github.com/ambient-code/agentic-operator/test/scale/bench"
-	"github.com/ambient-code/agentic-operator/test/scale/heap"
-	"github.com/ambient-code/agentic-operator/test/scale/webhookload"
 )
 
 const mib = 1 << 20
 
-// Goal is one of issue 6's goals and what the run measured for it.
+// Goal is one of the benchmark's goals and what the run measured for it.
 type Goal struct {
 	Goal, Measured string
 	// Met is nil when the run did not measure it.
 	Met *bool
 }
 
-// Goals evaluates issue 6's goals on res.
+// Goals evaluates the benchmark's goals on res.
 func Goals(res *bench.Results) []Goal {
 	goals := []Goal{heapRatio(res), podGrowth(res), noLists(res), webhookP99(res), churnGrowth(res)}
-	return append(goals, archiveGoals(res)...) // issue 7: archive.go
+	return append(goals, archiveGoals(res)...) // archiving: archive.go
 }
 
 func heapRatio(res *bench.Results) Goal {
@@ -65,7 +65,7 @@ func podGrowth(res *bench.Results) Goal {
 }
 
 func noLists(res *bench.Results) Goal {
-	g := Goal{Goal: "No LIST requests after the initial sync in a settled window (issue: 10 minutes)"}
+	g := Goal{Goal: "No LIST requests after the initial sync in a settled window (10 minutes)"}
 	ref := reference(res)
 	if ref == nil || ref.Heap[heap.Shipped] == nil || ref.Heap[heap.Shipped].Window == nil {
 		return g
@@ -88,7 +88,7 @@ func noLists(res *bench.Results) Goal {
 		g.Measured += fmt.Sprintf("; the window is shorter than the archive sweep's %s interval: over 10 minutes its 2 passes would add about %d metadata-only LIST pages",
 			archive.DefaultSweepInterval, 2*((archived+archive.DefaultPageSize-1)/archive.DefaultPageSize))
 	} else if own["agenticsessions"] > 0 {
-		g.Measured += "; the agenticsessions LISTs are the archive sweep's metadata-only pages (issue 7's backstop, every 5 minutes)"
+		g.Measured += "; the agenticsessions LISTs are the archive sweep's metadata-only pages (the archive backstop, every 5 minutes)"
 	}
 	g.Met = ptr(len(own) == 0)
 	return g

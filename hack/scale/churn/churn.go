@@ -17,8 +17,8 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ambient-code/agentic-operator/hack/scale/profile"
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
-	"github.com/ambient-code/agentic-operator/test/scale/profile"
 )
 
 // Checkpoint is the stored object after Writes appends.

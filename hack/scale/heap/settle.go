@@ -12,7 +12,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
-	"github.com/ambient-code/agentic-operator/test/scale/cluster"
+	"github.com/ambient-code/agentic-operator/hack/scale/cluster"
 )
 
 // settle waits until every controller's work queue is empty and no worker is busy

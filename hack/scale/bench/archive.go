@@ -13,23 +13,23 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ambient-code/agentic-operator/certs"
+	"github.com/ambient-code/agentic-operator/hack/scale/cluster"
+	"github.com/ambient-code/agentic-operator/hack/scale/profile"
+	"github.com/ambient-code/agentic-operator/hack/scale/webhookload"
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 	"github.com/ambient-code/agentic-operator/operator/archive"
 	"github.com/ambient-code/agentic-operator/operator/inactivity"
 	"github.com/ambient-code/agentic-operator/operator/manager"
 	"github.com/ambient-code/agentic-operator/operator/runner"
 	"github.com/ambient-code/agentic-operator/operator/session"
-	"github.com/ambient-code/agentic-operator/test/scale/cluster"
-	"github.com/ambient-code/agentic-operator/test/scale/profile"
-	"github.com/ambient-code/agentic-operator/test/scale/viaapi"
-	"github.com/ambient-code/agentic-operator/test/scale/webhookload"
+	"github.com/ambient-code/agentic-operator/test/manifests"
 )
 
 // ArchiveSweepInterval is the operator's sweep interval in the restart runs: short,
 // so that the runs with the webhook down stay brief, and long beside a reconcile.
 const ArchiveSweepInterval = 5 * time.Second
 
-// Archive is what issue 7's measurements found.
+// Archive is what the archiving measurements found.
 type Archive struct {
 	// Adoptions are the `operator archive` passes, one per point, run after the
 	// profile is loaded and before any configuration starts.
@@ -145,7 +145,7 @@ func (e *env) restarts(ctx context.Context, res *Results) error {
 		return err
 	}
 	defer hook.Stop()
-	hooks, err := viaapi.Install(ctx, e.c, e.core, e.cfg.Root, filepath.Join(e.cfg.Root, "bin", "kubectl"),
+	hooks, err := manifests.InstallWebhooks(ctx, e.c, e.core, e.cfg.Root, filepath.Join(e.cfg.Root, "bin", "kubectl"),
 		"https://"+addr, ca.CertPEM, profile.ManagedNamespace(0))
 	if err != nil {
 		return err

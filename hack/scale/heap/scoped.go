@@ -9,15 +9,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ambient-code/agentic-operator/hack/scale/cluster"
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 	opcache "github.com/ambient-code/agentic-operator/operator/cache"
-	"github.com/ambient-code/agentic-operator/test/scale/cluster"
 )
 
-// Scoped is the operator's cache options without archiving: issue 6's step on its
+// Scoped is the operator's cache options without archiving: the cache scope's step on its
 // own (typed, stripped, slim runner pods and managed namespaces by label)
 // with every session cached, and no reconcilers. It shows what scoping and typing
-// save before archiving (issue 7) takes the history out of the cache.
+// save before archiving takes the history out of the cache.
 const Scoped = "scoped"
 
 func init() {

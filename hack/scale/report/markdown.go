@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ambient-code/agentic-operator/test/scale/bench"
-	"github.com/ambient-code/agentic-operator/test/scale/churn"
-	"github.com/ambient-code/agentic-operator/test/scale/heap"
+	"github.com/ambient-code/agentic-operator/hack/scale/bench"
+	"github.com/ambient-code/agentic-operator/hack/scale/churn"
+	"github.com/ambient-code/agentic-operator/hack/scale/heap"
 )
 
 type churnPoint = churn.Checkpoint
@@ -70,7 +70,7 @@ func writeMethod(b *strings.Builder, res *bench.Results) {
 	c := res.Config
 	fmt.Fprintf(b, `## Method
 
-- **Profile** (shared/design/profile.md, built by test/scale/profile): at 1x %s. Sessions carry a
+- **Profile** (the vteam-uat cluster shape, built by hack/scale/profile): at 1x %s. Sessions carry a
   prompt of 200 B to 3 KB (log-uniform), 1-3 repos, llmSettings, env vars, userContext, and a status
   with phase, times, reconciledRepos and 8-12 conditions (one per type); each is created by one field
   manager and its status written by another, so managedFields hold two entries. Runner pods belong to
@@ -84,10 +84,10 @@ func writeMethod(b *strings.Builder, res *bench.Results) {
   use); RSS = VmRSS (the binary's text and freed pages included). Clients in the children have
   client-side rate limits lifted (QPS 2000) so that settling takes seconds. The shipped configuration is operator/manager.New with
   cmd/operator's defaults: its real cache options and every reconciler.
-- **LIST window**: after settling, the shipped operator is watched for %s (the issue's 10 minutes
+- **LIST window**: after settling, the shipped operator is watched for %s (10 minutes
   unless the -list-window flag changes it): the API server's
   apiserver_request_total{verb="LIST"} before and after, and the operator's own requests. The archive
-  sweep (issue 7) lists archived sessions, metadata only, in pages of 500, every 5 minutes from start;
+  sweep lists archived sessions, metadata only, in pages of 500, every 5 minutes from start;
   a window shorter than that does not see it.
 - **Webhook latency**: bin/webhook over TLS on loopback, and a floor server (same certificate, TLS
   1.2+, HTTP/1.1 only) that reads the body and answers a constant AdmissionReview, each its own

@@ -12,9 +12,9 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ambient-code/agentic-operator/hack/scale/cluster"
+	"github.com/ambient-code/agentic-operator/hack/scale/profile"
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
-	"github.com/ambient-code/agentic-operator/test/scale/cluster"
-	"github.com/ambient-code/agentic-operator/test/scale/profile"
 )
 
 // admissionMetric is the API server's histogram of time spent calling each webhook.

@@ -1,4 +1,4 @@
-package scale_test
+package smoke_test
 
 import (
 	"bytes"
@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ambient-code/agentic-operator/test/scale/bench"
-	"github.com/ambient-code/agentic-operator/test/scale/child"
-	"github.com/ambient-code/agentic-operator/test/scale/report"
+	"github.com/ambient-code/agentic-operator/hack/scale/bench"
+	"github.com/ambient-code/agentic-operator/hack/scale/child"
+	"github.com/ambient-code/agentic-operator/hack/scale/report"
 	"github.com/ambient-code/agentic-operator/test/testenv"
 )
 
@@ -70,7 +70,7 @@ func TestSmoke(t *testing.T) {
 		assert.Len(t, res.Churn[label], len(cfg.ChurnCheckpoints)+1, label)
 	}
 	assert.NotEmpty(t, res.ViaAPI[bench.WithWebhook].Webhooks, "the API server recorded webhook calls")
-	require.Len(t, res.Archive.Adoptions, len(res.Points), "an adoption pass at every point (issue 7)")
+	require.Len(t, res.Archive.Adoptions, len(res.Points), "an adoption pass at every point")
 	for _, how := range []string{bench.WithWebhook, bench.WithoutWebhook} {
 		assert.NotEmpty(t, res.Archive.Restarts[how], "restart requests %s", how)
 	}

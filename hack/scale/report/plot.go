@@ -14,7 +14,7 @@ import (
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 
-	"github.com/ambient-code/agentic-operator/test/scale/bench"
+	"github.com/ambient-code/agentic-operator/hack/scale/bench"
 )
 
 const (

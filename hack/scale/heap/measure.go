@@ -14,8 +14,8 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	"github.com/ambient-code/agentic-operator/test/scale/child"
-	"github.com/ambient-code/agentic-operator/test/scale/cluster"
+	"github.com/ambient-code/agentic-operator/hack/scale/child"
+	"github.com/ambient-code/agentic-operator/hack/scale/cluster"
 )
 
 // Request says what a child measures.

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ambient-code/agentic-operator/hack/scale/bench"
+	"github.com/ambient-code/agentic-operator/hack/scale/heap"
 	"github.com/ambient-code/agentic-operator/operator/archive"
-	"github.com/ambient-code/agentic-operator/test/scale/bench"
-	"github.com/ambient-code/agentic-operator/test/scale/heap"
 )
 
 // Issue 7's targets.
@@ -19,7 +19,7 @@ const (
 	restartWebhookTarget = 2 * time.Second
 )
 
-// writeArchive renders the adoption passes and the restart runs (issue 7).
+// writeArchive renders the adoption passes and the restart runs.
 func writeArchive(b *strings.Builder, res *bench.Results) {
 	a := res.Archive
 	if len(a.Adoptions) == 0 && len(a.Restarts) == 0 {
@@ -55,7 +55,7 @@ func writeArchive(b *strings.Builder, res *bench.Results) {
 	b.WriteString("\n")
 }
 
-// archiveGoals evaluates issue 7's goals on res.
+// archiveGoals evaluates the archiving goals on res.
 func archiveGoals(res *bench.Results) []Goal {
 	return []Goal{archiveCache(res), archiveGrowth(res), restartWithWebhook(res), restartWithoutWebhook(res)}
 }

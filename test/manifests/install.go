@@ -1,7 +1,4 @@
-// Package viaapi measures the webhook through the real API server: the shipped
-// webhook configurations pointed at a local webhook, the API server's own admission
-// latency histogram, and runner pods created with and without them.
-package viaapi
+package manifests
 
 import (
 	"context"
@@ -20,10 +17,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
-	"github.com/ambient-code/agentic-operator/test/manifests"
 )
 
-const fieldOwner = "scale-bench"
+// installOwner is the field manager of webhook configurations installed for a
+// local webhook.
+const installOwner = "agentic-local-webhook"
 
 // Hooks are webhook configurations installed in the API server.
 type Hooks struct {
@@ -37,19 +35,19 @@ type Hooks struct {
 // Install builds config/default with kubectl, points its webhook configurations at
 // baseURL (trusting caPEM) and applies them; it returns once the API server calls
 // the webhook (a dry-run impostor pod is denied).
-func Install(ctx context.Context, c client.Client, core kubernetes.Interface, root, kubectl, baseURL string, caPEM []byte, probeNamespace string) (*Hooks, error) {
-	objs, err := manifests.Build(ctx, kubectl, filepath.Join(root, "config", "default"))
+func InstallWebhooks(ctx context.Context, c client.Client, core kubernetes.Interface, root, kubectl, baseURL string, caPEM []byte, probeNamespace string) (*Hooks, error) {
+	objs, err := Build(ctx, kubectl, filepath.Join(root, "config", "default"))
 	if err != nil {
 		return nil, err
 	}
-	hooks, err := manifests.LocalWebhookConfigurations(objs, manifests.Local{BaseURL: baseURL, CABundle: caPEM})
+	hooks, err := LocalWebhookConfigurations(objs, Local{BaseURL: baseURL, CABundle: caPEM})
 	if err != nil {
 		return nil, err
 	}
 	if len(hooks) == 0 {
 		return nil, errors.New("config/default holds no webhook configurations")
 	}
-	if err := manifests.Apply(ctx, c, fieldOwner, hooks...); err != nil {
+	if err := Apply(ctx, c, installOwner, hooks...); err != nil {
 		return nil, err
 	}
 	h := &Hooks{objs: hooks, c: c, core: core, probeNamespace: probeNamespace}

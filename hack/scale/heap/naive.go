@@ -11,8 +11,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ambient-code/agentic-operator/hack/scale/cluster"
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
-	"github.com/ambient-code/agentic-operator/test/scale/cluster"
 )
 
 // Naive is the configuration the audit describes, what the platform's operator

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/ambient-code/agentic-operator/certs"
-	"github.com/ambient-code/agentic-operator/test/scale/child"
+	"github.com/ambient-code/agentic-operator/hack/scale/child"
 )
 
 // floorReview is the floor server's constant answer.
