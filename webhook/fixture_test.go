@@ -23,8 +23,14 @@ var update = flag.Bool("update", false, "rewrite the golden files of the fixture
 // fixedNow is the admission time of every test, so filled timestamps are stable.
 var fixedNow = time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
 
+// fixtureCreators are the runner creators of the fixture tests: the recorder's
+// admin (system:masters), which stands for the operator in the cases recorded
+// before identities mattered, and the operator's ServiceAccount as
+// config/default names it. record_identity_test.go records with the same.
+var fixtureCreators = []string{"admin", "system:serviceaccount:ambient-code-system:ambient-code-operator"}
+
 func testRoutes() map[string]http.Handler {
-	return Routes(Options{Now: func() time.Time { return fixedNow }})
+	return Routes(Options{Now: func() time.Time { return fixedNow }, RunnerCreators: fixtureCreators})
 }
 
 // golden is the part of an admission response a fixture pins down.

@@ -10,6 +10,10 @@ const (
 	reasonRunnerLabelWithoutOwner = "runner_label_without_owner"
 	reasonRunnerLabelChanged      = "runner_label_changed"
 	reasonTooManyConditionTypes   = "too_many_condition_types"
+	reasonNotRunnerCreator        = "not_runner_creator"
+	reasonControllerChanged       = "controller_reference_changed"
+	reasonRunnerLabelValue        = "runner_label_value"
+	reasonArchivedByOther         = "archived_by_other"
 )
 
 // Project metrics beside controller-runtime's controller_runtime_webhook_* series
@@ -41,7 +45,8 @@ func init() {
 	for _, kind := range []string{kindPod, kindSession} {
 		patchesTotal.WithLabelValues(kind)
 	}
-	for _, reason := range []string{reasonRunnerLabelWithoutOwner, reasonRunnerLabelChanged, reasonTooManyConditionTypes} {
+	for _, reason := range []string{reasonRunnerLabelWithoutOwner, reasonRunnerLabelChanged, reasonTooManyConditionTypes,
+		reasonNotRunnerCreator, reasonControllerChanged, reasonRunnerLabelValue, reasonArchivedByOther} {
 		denialsTotal.WithLabelValues(reason)
 	}
 }

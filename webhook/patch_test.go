@@ -6,16 +6,19 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	admissionv1 "k8s.io/api/admission/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
-// admit sends object to endpoint as a CREATE and returns the patched object.
+// admit sends object to endpoint as a CREATE by a runner creator and returns
+// the patched object.
 func admit(t *testing.T, endpoint string, kind metav1.GroupVersionKind, object string) string {
 	t.Helper()
 	req := admissionv1.AdmissionRequest{
 		UID: "4b1c7a52-1f0e-4a8e-9d3c-5e6f7a8b9c0d", Kind: kind, Operation: admissionv1.Create,
 		Namespace: "team-a", Object: runtime.RawExtension{Raw: []byte(object)},
+		UserInfo: authenticationv1.UserInfo{Username: fixtureCreators[1]},
 	}
 	_, answer := serve(t, testRoutes()["/"+endpoint], endpoint, review(t, req))
 	require.True(t, answer.Response.Allowed, "%v", answer.Response.Result)
@@ -37,8 +40,8 @@ func TestPodPatchGivesExpectedObject(t *testing.T) {
 }
 
 func TestPodPatchOnNullLabels(t *testing.T) {
-	pod := `{"metadata":{"name":"p","labels":null,"ownerReferences":[{"apiVersion":"vteam.ambient-code/v1alpha1","kind":"AgenticSession","name":"s1","uid":"u1","controller":true}]}}`
-	want := `{"metadata":{"name":"p","labels":{"agentic-session":"s1","ambient-code.io/runner":"true","app":"ambient-code-runner"},"ownerReferences":[{"apiVersion":"vteam.ambient-code/v1alpha1","kind":"AgenticSession","name":"s1","uid":"u1","controller":true}]}}`
+	pod := `{"metadata":{"name":"s1-runner","labels":null,"ownerReferences":[{"apiVersion":"vteam.ambient-code/v1alpha1","kind":"AgenticSession","name":"s1","uid":"u1","controller":true}]}}`
+	want := `{"metadata":{"name":"s1-runner","labels":{"agentic-session":"s1","ambient-code.io/runner":"true","app":"ambient-code-runner"},"ownerReferences":[{"apiVersion":"vteam.ambient-code/v1alpha1","kind":"AgenticSession","name":"s1","uid":"u1","controller":true}]}}`
 	got := admit(t, "mutate-v1-pod", metav1.GroupVersionKind{Version: "v1", Kind: "Pod"}, pod)
 	assert.JSONEq(t, want, got)
 }

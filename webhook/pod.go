@@ -42,6 +42,13 @@ type podView struct {
 // sessionOwner returns the name of the AgenticSession (any version of group
 // vteam.ambient-code) that is the pod's controller, if one is.
 func (p *podView) sessionOwner() (string, bool) {
+	ref, ok := p.sessionController()
+	return ref.Name, ok
+}
+
+// sessionController returns the pod's controller reference when it is an
+// AgenticSession (any version of group vteam.ambient-code).
+func (p *podView) sessionController() (metav1.OwnerReference, bool) {
 	for _, ref := range p.Metadata.OwnerReferences {
 		if ref.Controller == nil || !*ref.Controller {
 			continue
@@ -49,11 +56,11 @@ func (p *podView) sessionOwner() (string, bool) {
 		// Only one controller reference is valid, so the first decides.
 		gv, err := schema.ParseGroupVersion(ref.APIVersion)
 		if err != nil || gv.Group != v1alpha1.GroupVersion.Group || ref.Kind != kindSession {
-			return "", false
+			return metav1.OwnerReference{}, false
 		}
-		return ref.Name, true
+		return ref, true
 	}
-	return "", false
+	return metav1.OwnerReference{}, false
 }
 
 // objectName is how a pod or session view is named.

@@ -13,8 +13,10 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 )
 
-// mutatePod gives every runner pod its three runner labels on CREATE (I1).
-func mutatePod(ctx context.Context, req *request[podView, unread]) admission.Response {
+// mutate gives every runner pod its three runner labels on CREATE (I1). A pod
+// the creation rule refuses is denied here already, so no forged pod is ever
+// labelled, whatever the order of webhooks.
+func (p podRules) mutate(ctx context.Context, req *request[podView, unread]) admission.Response {
 	if resp, skip := otherKind(&req.AdmissionRequest, podGroupKind); skip {
 		return resp
 	}
@@ -29,6 +31,12 @@ func mutatePod(ctx context.Context, req *request[podView, unread]) admission.Res
 	session, ok := pod.sessionOwner()
 	if !ok {
 		return admission.Allowed("not a runner pod: no AgenticSession controller ownerReference")
+	}
+	if errs := creationErrors(&req.AdmissionRequest, pod, p.creators); len(errs) > 0 {
+		denialsTotal.WithLabelValues(reasonNotRunnerCreator).Inc()
+		logf.FromContext(ctx).Info("Denied pod", "pod", klog.KRef(req.Namespace, pod.Metadata.displayName()),
+			"operation", req.Operation, "user", req.UserInfo.Username, "reason", errs.ToAggregate().Error())
+		return invalid(podGroupKind, pod.Metadata.displayName(), errs)
 	}
 	ops := runnerLabelPatch(pod.Metadata.Labels, session)
 	if len(ops) == 0 {
@@ -61,4 +69,9 @@ func runnerLabelPatch(labels map[string]string, session string) []jsonpatch.Json
 		}
 	}
 	return ops
+}
+
+// mutatePod is the mutator with no runner creators configured.
+func mutatePod(ctx context.Context, req *request[podView, unread]) admission.Response {
+	return podRules{}.mutate(ctx, req)
 }

@@ -10,12 +10,22 @@ import (
 	"k8s.io/klog/v2"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 )
 
 var labelsPath = field.NewPath("metadata", "labels")
 
-// validatePod keeps runner labels for runner pods and fixed once set (I2).
-func validatePod(ctx context.Context, req *request[podView, podView]) admission.Response {
+// podRules are the pod endpoints' rules, with the identities allowed to create
+// runner pods.
+type podRules struct {
+	creators identities
+}
+
+// validate keeps runner pods created only by the runner creators, their
+// controller reference fixed, and their runner labels equal to their owner's
+// (I1, I2, I5), on CREATE and UPDATE of pods and pods/status.
+func (p podRules) validate(ctx context.Context, req *request[podView, podView]) admission.Response {
 	if resp, skip := otherKind(&req.AdmissionRequest, podGroupKind); skip {
 		return resp
 	}
@@ -31,20 +41,28 @@ func validatePod(ctx context.Context, req *request[podView, podView]) admission.
 	} else if old == nil {
 		return admission.Errored(http.StatusBadRequest, fmt.Errorf("oldObject: %w", errNoPod))
 	}
-	spoofed := claimsWithoutOwner(pod, old)
-	changed := changedRunnerLabels(pod, old)
-	if len(spoofed) == 0 && len(changed) == 0 {
+	checks := []struct {
+		reason string
+		errs   field.ErrorList
+	}{
+		{reasonNotRunnerCreator, creationErrors(&req.AdmissionRequest, pod, p.creators)},
+		{reasonControllerChanged, ownerChangeErrors(&req.AdmissionRequest, pod, old)},
+		{reasonRunnerLabelWithoutOwner, claimsWithoutOwner(pod, old)},
+		{reasonRunnerLabelValue, wrongRunnerLabels(req.Operation, pod, old)},
+		{reasonRunnerLabelChanged, changedRunnerLabels(pod, old)},
+	}
+	var errs field.ErrorList
+	for _, c := range checks {
+		if len(c.errs) > 0 {
+			denialsTotal.WithLabelValues(c.reason).Inc()
+			errs = append(errs, c.errs...)
+		}
+	}
+	if len(errs) == 0 {
 		return admission.Allowed("runner labels match ownership")
 	}
-	if len(spoofed) > 0 {
-		denialsTotal.WithLabelValues(reasonRunnerLabelWithoutOwner).Inc()
-	}
-	if len(changed) > 0 {
-		denialsTotal.WithLabelValues(reasonRunnerLabelChanged).Inc()
-	}
-	errs := append(spoofed, changed...)
 	logf.FromContext(ctx).Info("Denied pod", "pod", klog.KRef(req.Namespace, pod.Metadata.displayName()),
-		"operation", req.Operation, "reason", errs.ToAggregate().Error())
+		"operation", req.Operation, "user", req.UserInfo.Username, "reason", errs.ToAggregate().Error())
 	return invalid(podGroupKind, pod.Metadata.displayName(), errs)
 }
 
@@ -74,6 +92,42 @@ func claimsWithoutOwner(pod, old *podView) field.ErrorList {
 	return errs
 }
 
+// wrongRunnerLabels reports runner labels of a runner pod whose value is not the
+// one its owner implies, and on CREATE the ones missing (the mutator adds them,
+// so a CREATE without them reached the validator some other way). An UPDATE may
+// add a missing label, but only with its expected value: a pod admitted before
+// the webhook can be repaired, never mislabelled. Labels an old runner pod
+// already had are changedRunnerLabels' to report, once.
+func wrongRunnerLabels(op admissionv1.Operation, pod, old *podView) field.ErrorList {
+	session, ok := pod.sessionOwner()
+	if !ok {
+		return nil
+	}
+	var before map[string]string
+	if old != nil {
+		if _, wasRunner := old.sessionOwner(); wasRunner {
+			before = old.Metadata.Labels
+		}
+	}
+	want := v1alpha1.RunnerLabels(session)
+	var errs field.ErrorList
+	for _, key := range runnerLabelKeys {
+		if _, had := before[key]; had {
+			continue
+		}
+		have, present := pod.Metadata.Labels[key]
+		switch {
+		case !present && op == admissionv1.Create:
+			errs = append(errs, field.Required(labelsPath.Key(key), fmt.Sprintf(
+				"a pod controlled by AgenticSession %q carries label %q=%q", session, key, want[key])))
+		case present && have != want[key]:
+			errs = append(errs, field.Invalid(labelsPath.Key(key), have, fmt.Sprintf(
+				"label %q of a pod controlled by AgenticSession %q must be %q", key, session, want[key])))
+		}
+	}
+	return errs
+}
+
 // changedRunnerLabels reports runner labels that an UPDATE of a runner pod changes
 // or removes. A label the old object lacked may still be added.
 func changedRunnerLabels(pod, old *podView) field.ErrorList {
@@ -99,4 +153,9 @@ func changedRunnerLabels(pod, old *podView) field.ErrorList {
 		}
 	}
 	return errs
+}
+
+// validatePod is the validator with no runner creators configured.
+func validatePod(ctx context.Context, req *request[podView, podView]) admission.Response {
+	return podRules{}.validate(ctx, req)
 }

@@ -32,21 +32,38 @@ func recordSteps(k *kubectl) {
 		cond("ready", "True", "Running", "runner is up", at(2)),
 	)))
 
-	// Runner pods: mutating CREATE, then the validating call sees the result.
+	// Runner pods: mutating CREATE, then the validating call sees the result. Each
+	// has a session of its own, since a runner pod must be named <session>-runner.
 	owner := controller("vteam.ambient-code/v1alpha1", "AgenticSession", "s1", s1)
+	runner := func(name string) (string, map[string]any) {
+		k.run("", false, ok, session(name, nil), "create", "-f", "-")
+		return name + "-runner", controller("vteam.ambient-code/v1alpha1", "AgenticSession", name, k.uid("agenticsessions", name))
+	}
 	create("runner-pod-missing-labels", ok, pod("s1-runner", nil, owner, 1))
-	create("runner-pod-wrong-session-label", ok, pod("s1-runner-b", runnerLabels("s0"), owner, 1))
-	create("runner-pod-labelled", ok, pod("s1-runner-c", runnerLabels("s1"), owner, 1))
-	create("runner-pod-platform-labels", ok, pod("s1-runner-d",
-		map[string]string{"app": "ambient-code-runner", "agentic-session": "s1"}, owner, 1))
-	create("runner-pod-five-containers", ok, pod("s1-runner-e",
-		map[string]string{"app": "ambient-code-runner", "agentic-session": "s1"}, owner, 5))
-	create("runner-pod-wrong-runner-value", ok, pod("s1-runner-f",
-		map[string]string{"ambient-code.io/runner": "false", "agentic-session": "s1", "app": "ambient-code-runner"}, owner, 1))
-	create("runner-pod-generate-name", ok, podGenerated("s1-runner-", map[string]string{"team": "platform"}, owner))
-	create("runner-pod-dry-run", ok, pod("s1-runner-g", nil, owner, 1), "--dry-run=server")
-	create("runner-pod-owner-other-version", ok, pod("s1-runner-h", nil,
-		controller("vteam.ambient-code/v1beta1", "AgenticSession", "s1", s1), 1))
+	relabelled, relabelledOwner := runner("s4")
+	create("runner-pod-wrong-session-label", ok, pod(relabelled, runnerLabels("s0"), relabelledOwner, 1))
+	labelled, labelledOwner := runner("s5")
+	create("runner-pod-labelled", ok, pod(labelled, runnerLabels("s5"), labelledOwner, 1))
+	name, o := runner("s6")
+	create("runner-pod-platform-labels", ok, pod(name,
+		map[string]string{"app": "ambient-code-runner", "agentic-session": "s6"}, o, 1))
+	name, o = runner("s7")
+	create("runner-pod-five-containers", ok, pod(name,
+		map[string]string{"app": "ambient-code-runner", "agentic-session": "s7"}, o, 5))
+	name, o = runner("s8")
+	create("runner-pod-wrong-runner-value", ok, pod(name,
+		map[string]string{"ambient-code.io/runner": "false", "agentic-session": "s8", "app": "ambient-code-runner"}, o, 1))
+	// The name is generated after the mutator runs, so it cannot be <session>-runner.
+	create("runner-pod-generate-name", denied, podGenerated("s1-runner-", map[string]string{"team": "platform"}, owner))
+	create("runner-pod-misnamed", denied, pod("s1-worker", nil, owner, 1))
+	// What the validator makes of it when a mutator lets it through (a dry run).
+	k.run("runner-pod-misnamed-past-mutator", true, ok, pod("s1-worker", nil, owner, 1), "create", "-f", "-", "--dry-run=server")
+	name, o = runner("s9")
+	create("runner-pod-dry-run", ok, pod(name, nil, o, 1), "--dry-run=server")
+	name, o = runner("s10")
+	uid := o["uid"].(string)
+	create("runner-pod-owner-other-version", ok, pod(name, nil,
+		controller("vteam.ambient-code/v1beta1", "AgenticSession", "s10", uid), 1))
 
 	// Pods that are not runner pods.
 	create("pod-non-runner", ok, pod("web", map[string]string{"app": "web"}, nil, 1))
@@ -83,11 +100,13 @@ func recordSteps(k *kubectl) {
 	// A spoofed pod admitted before the webhook is not blocked from other updates.
 	seed(pod("impostor-old", map[string]string{"ambient-code.io/runner": "true"}, nil, 1))
 	k.run("update-preexisting-claim-unchanged", false, ok, "", "annotate", "pod", "impostor-old", "-n", ns, "note=kept")
-	// Orphaning (the garbage collector's write) keeps labels it cannot change.
-	k.run("update-controller-reference-removed", false, ok, "", "patch", "pod", "s1-runner-b", "-n", ns,
-		"--type=json", "-p", `[{"op":"remove","path":"/metadata/ownerReferences"}]`)
-	k.run("connect-exec", false, either, "", "exec", "s1-runner-c", "-n", ns, "--", "true")
-	k.run("delete", false, ok, "", "delete", "pod", "s1-runner-c", "-n", ns, "--wait=false")
+	// Only the garbage collector may orphan a runner pod; the labels stay.
+	orphan := []string{"patch", "pod", relabelled, "-n", ns, "--type=json", "-p", `[{"op":"remove","path":"/metadata/ownerReferences"}]`}
+	k.run("update-controller-reference-removed", false, denied, "", orphan...)
+	k.run("update-controller-reference-removed-by-gc", false, ok, "", append(orphan, "--as="+garbageCollector)...)
+	recordIdentitySteps(k)
+	k.run("connect-exec", false, either, "", "exec", labelled, "-n", ns, "--", "true")
+	k.run("delete", false, ok, "", "delete", "pod", labelled, "-n", ns, "--wait=false")
 
 	// Session status writes, as the operator and runners make them.
 	status := func(step string, want outcome, name string, st map[string]any, extra ...string) {
@@ -160,6 +179,7 @@ func recordSteps(k *kubectl) {
 	k.run("main-resource-update-stored-duplicates", false, ok, "", "label", "agenticsessions", "s3", "-n", ns, "team=platform")
 	k.run("main-resource-update-spec", false, ok, "", "patch", "agenticsessions", "s1", "-n", ns,
 		"--type=merge", "-p", `{"spec":{"displayName":"Fix the flaky test (renamed)"}}`)
+	recordArchiveWriterSteps(k)
 	k.run("delete", false, ok, "", "delete", "agenticsessions", "s2", "-n", ns, "--wait=false")
 }
 

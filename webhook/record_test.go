@@ -103,7 +103,7 @@ func TestRecordFixtures(t *testing.T) {
 
 	rec := &recorder{bodies: map[string][]byte{}}
 	mux := http.NewServeMux()
-	routes := webhook.Routes(webhook.Options{})
+	routes := webhook.Routes(webhook.Options{RunnerCreators: runnerCreators})
 	for path, h := range routes {
 		mux.Handle(path, rec.handler(path, h))
 	}

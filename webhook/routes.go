@@ -24,6 +24,11 @@ type Options struct {
 	Now func() time.Time
 	// Log is the base logger; the zero value means controller-runtime's.
 	Log logr.Logger
+	// RunnerCreators are the usernames (system:serviceaccount:<ns>:<name> for a
+	// ServiceAccount) allowed to create pods controlled by an AgenticSession and
+	// to archive sessions: the operator's identity. Empty leaves both open to
+	// anyone, for a cluster where the operator's identity is not known yet.
+	RunnerCreators []string
 }
 
 // Routes returns the admission endpoints keyed by path. Each decodes its review
@@ -33,9 +38,11 @@ func Routes(opts Options) map[string]http.Handler {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	creators := newIdentities(opts.RunnerCreators)
+	pods := podRules{creators: creators}
 	return map[string]http.Handler{
-		PathMutatePod:     newEndpoint(opts, "pod-mutator", mutatePod),
-		PathValidatePod:   newEndpoint(opts, "pod-validator", validatePod),
-		PathMutateSession: newEndpoint(opts, "session-mutator", sessionMutator{now: opts.Now}.handle),
+		PathMutatePod:     newEndpoint(opts, "pod-mutator", pods.mutate),
+		PathValidatePod:   newEndpoint(opts, "pod-validator", pods.validate),
+		PathMutateSession: newEndpoint(opts, "session-mutator", sessionMutator{now: opts.Now, archivers: creators}.handle),
 	}
 }

@@ -30,6 +30,8 @@ var (
 // and removes the archived label where a session must come back (I4).
 type sessionMutator struct {
 	now func() time.Time
+	// archivers may add the archived label (the operator); nil means anyone.
+	archivers identities
 }
 
 // sessionView is the part of a session the rules read, decoded with the review
@@ -47,11 +49,22 @@ type sessionView struct {
 	Status jsontext.Value `json:"status"`
 }
 
-type sessionRequest = request[sessionView, unread]
+// sessionOldView is what the rules read of the stored session: its labels, to
+// tell which write adds the archived label.
+type sessionOldView struct {
+	Metadata struct {
+		Labels map[string]string `json:"labels"`
+	} `json:"metadata"`
+}
+
+type sessionRequest = request[sessionView, sessionOldView]
 
 var errNoSession = errors.New("the request carries no AgenticSession")
 
 func (m sessionMutator) handle(ctx context.Context, req *sessionRequest) admission.Response {
+	if resp, denied := archivedByOther(ctx, req, m.archivers); denied { // session_archive_writer.go
+		return resp
+	}
 	return restoreArchived(ctx, req, m.collapse(ctx, req)) // archive rule: session_archive.go
 }
 

@@ -8,7 +8,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/go-logr/logr"
 	"sigs.k8s.io/controller-runtime/pkg/manager/signals"
 
 	"github.com/ambient-code/agentic-operator/cmd/webhook/app"
@@ -23,6 +22,6 @@ func main() {
 	}
 }
 
-func routes(log logr.Logger) map[string]http.Handler {
-	return webhook.Routes(webhook.Options{Now: time.Now, Log: log})
+func routes(a app.Admission) map[string]http.Handler {
+	return webhook.Routes(webhook.Options{Now: time.Now, Log: a.Log, RunnerCreators: a.RunnerCreators})
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
-	"github.com/go-logr/logr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	admissionv1 "k8s.io/api/admission/v1"
@@ -19,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
+	"github.com/ambient-code/agentic-operator/cmd/webhook/app"
 	"github.com/ambient-code/agentic-operator/webhook"
 )
 
@@ -26,8 +26,8 @@ import (
 func startAdmission(t *testing.T) *harness {
 	t.Helper()
 	h := newHarness(t)
-	h.start(t, func(log logr.Logger) map[string]http.Handler {
-		return webhook.Routes(webhook.Options{Log: log})
+	h.start(t, func(a app.Admission) map[string]http.Handler {
+		return webhook.Routes(webhook.Options{Log: a.Log, RunnerCreators: a.RunnerCreators})
 	})
 	return h
 }

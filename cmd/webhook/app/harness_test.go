@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	"github.com/stretchr/testify/require"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -221,7 +220,7 @@ func (b *syncBuffer) String() string {
 
 // routes wraps fixed handlers as a RoutesFunc.
 func routes(m map[string]http.Handler) app.RoutesFunc {
-	return func(_ logr.Logger) map[string]http.Handler { return m }
+	return func(app.Admission) map[string]http.Handler { return m }
 }
 
 var echo = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -23,7 +23,10 @@ type Options struct {
 	CertHosts   []string
 	ProbeAddr   string
 	MetricsAddr string
-	Zap         zap.Options
+	// RunnerCreators are the identities allowed to create runner pods and to
+	// archive sessions (the operator's); empty leaves both open, with a warning.
+	RunnerCreators []string
+	Zap            zap.Options
 }
 
 // DefaultOptions mirrors controller-runtime's defaults, so manifests written
@@ -51,6 +54,17 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 			for h := range strings.SplitSeq(v, ",") {
 				if h = strings.TrimSpace(h); h != "" {
 					o.CertHosts = append(o.CertHosts, h)
+				}
+			}
+			return nil
+		})
+	fs.Func("runner-creators",
+		"comma-separated `identities` (usernames, or system:serviceaccount:<namespace>:<name>) allowed to create pods controlled by an AgenticSession and to add the archived label to sessions: the operator's (default: none configured, anyone may, and the webhook warns at start-up)",
+		func(v string) error {
+			o.RunnerCreators = nil
+			for id := range strings.SplitSeq(v, ",") {
+				if id = strings.TrimSpace(id); id != "" {
+					o.RunnerCreators = append(o.RunnerCreators, id)
 				}
 			}
 			return nil

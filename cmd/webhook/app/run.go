@@ -13,8 +13,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 )
 
-// RoutesFunc builds the admission handlers, keyed by path, with a logger.
-type RoutesFunc func(log logr.Logger) map[string]http.Handler
+// Admission is what the admission handlers are built with.
+type Admission struct {
+	Log logr.Logger
+	// RunnerCreators is --runner-creators.
+	RunnerCreators []string
+}
+
+// RoutesFunc builds the admission handlers, keyed by path.
+type RoutesFunc func(a Admission) map[string]http.Handler
 
 const usage = `Usage: webhook [flags]
 
@@ -51,12 +58,17 @@ func Run(ctx context.Context, args []string, out io.Writer, routes RoutesFunc) e
 	// controller-runtime's webhook server and certwatcher log through this.
 	ctrllog.SetLogger(log)
 
-	srv, err := New(opts, routes(log.WithName("admission")), log.WithName("webhook"))
+	admission := Admission{Log: log.WithName("admission"), RunnerCreators: opts.RunnerCreators}
+	srv, err := New(opts, routes(admission), log.WithName("webhook"))
 	if err != nil {
 		return err
 	}
 	log.Info("Starting", "webhookBindAddress", opts.WebhookAddr, "certDir", opts.CertDir,
-		"healthProbeBindAddress", opts.ProbeAddr, "metricsBindAddress", opts.MetricsAddr)
+		"healthProbeBindAddress", opts.ProbeAddr, "metricsBindAddress", opts.MetricsAddr,
+		"runnerCreators", opts.RunnerCreators)
+	if len(opts.RunnerCreators) == 0 {
+		log.Info("WARNING: --runner-creators is not set, so any identity that may create pods can create a runner pod for any session, and any that may label sessions can archive one; set it to the operator's identity")
+	}
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
