@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/test/testenv"
 )
 
 var managed = map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue}
@@ -109,9 +110,9 @@ func (s *suite) runStopArchive(t *testing.T, ns, name string) {
 	sess := &v1alpha1.AgenticSession{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Spec: v1alpha1.AgenticSessionSpec{InitialPrompt: "say hello"}}
 	require.NoError(t, s.env.Client.Create(ctx, sess))
-	eventually(t, name+" Running", s.phaseIs(ns, name, v1alpha1.PhaseRunning))
+	testenv.Eventually(t, waitTimeout, name+" Running", s.phaseIs(ns, name, v1alpha1.PhaseRunning))
 	s.annotate(t, ns, name, v1alpha1.AnnotationDesiredPhase+"=Stopped")
-	eventually(t, name+" archived", func(ctx context.Context) error {
+	testenv.Eventually(t, waitTimeout, name+" archived", func(ctx context.Context) error {
 		got := &v1alpha1.AgenticSession{}
 		if err := s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, got); err != nil {
 			return err
@@ -121,7 +122,7 @@ func (s *suite) runStopArchive(t *testing.T, ns, name string) {
 		}
 		return nil
 	})
-	eventually(t, name+" left the operator's cache", s.inCache(ns, name, false))
+	testenv.Eventually(t, waitTimeout, name+" left the operator's cache", s.inCache(ns, name, false))
 	got := s.get(t, ns, name)
 	assert.Equal(t, v1alpha1.PhaseStopped, got.Status.Phase, "the API server still has it, as it ended")
 }
@@ -129,8 +130,8 @@ func (s *suite) runStopArchive(t *testing.T, ns, name string) {
 // waitRunningAgain waits for the restarted session to run, back in the cache.
 func (s *suite) waitRunningAgain(t *testing.T, ns, name string) {
 	t.Helper()
-	eventually(t, name+" Running again", s.phaseIs(ns, name, v1alpha1.PhaseRunning))
-	eventually(t, name+" back in the operator's cache", s.inCache(ns, name, true))
+	testenv.Eventually(t, waitTimeout, name+" Running again", s.phaseIs(ns, name, v1alpha1.PhaseRunning))
+	testenv.Eventually(t, waitTimeout, name+" back in the operator's cache", s.inCache(ns, name, true))
 	got := s.get(t, ns, name)
 	assert.NotContains(t, got.Labels, v1alpha1.LabelArchived)
 	assert.NotContains(t, got.Annotations, v1alpha1.AnnotationDesiredPhase, "the request was acted on")
@@ -184,7 +185,7 @@ func (s *suite) inCache(ns, name string, want bool) func(ctx context.Context) er
 func (s *suite) waitSweeps(t *testing.T, n float64) {
 	t.Helper()
 	from := counter(t, "ambient_operator_archive_sweeps_total")
-	eventually(t, "archive sweeps", func(context.Context) error {
+	testenv.Eventually(t, waitTimeout, "archive sweeps", func(context.Context) error {
 		if got := counter(t, "ambient_operator_archive_sweeps_total"); got < from+n {
 			return fmt.Errorf("%v sweeps since, want %v", got-from, n)
 		}

@@ -5,7 +5,6 @@
 package archive_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"net"
@@ -13,7 +12,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,7 +24,6 @@ import (
 
 	"github.com/ambient-code/agentic-operator/certs"
 	"github.com/ambient-code/agentic-operator/operator/manager"
-	"github.com/ambient-code/agentic-operator/operator/session"
 	"github.com/ambient-code/agentic-operator/test/kubeletsim"
 	"github.com/ambient-code/agentic-operator/test/manifests"
 	"github.com/ambient-code/agentic-operator/test/testenv"
@@ -40,7 +37,7 @@ const waitTimeout = 90 * time.Second
 // sweepInterval is the operator's sweep interval in these tests.
 const sweepInterval = 2 * time.Second
 
-var logs = &lockedBuffer{}
+var logs = &testenv.LockedBuffer{}
 
 func TestMain(m *testing.M) {
 	ctrl.SetLogger(zap.New(zap.WriteTo(logs), zap.UseDevMode(true)))
@@ -119,19 +116,11 @@ func newSuite(t *testing.T, ns string) *suite {
 	return s
 }
 
-// startOperator runs the operator until t ends and waits for its caches.
+// startOperator runs the operator in namespace ns until t ends (testenv.StartOperator).
 func startOperator(t *testing.T, cfg *rest.Config, opts manager.Options, ns string) ctrl.Manager {
 	t.Helper()
-	opts.Runner = session.RunnerConfig{Image: "example.com/runner:test", Resources: session.DefaultResources()}
-	opts.MetricsBindAddress, opts.HealthProbeBindAddress = "0", "0"
-	opts.SkipControllerNameValidation = true
 	opts.Scope.Namespace = ns
-	mgr, err := manager.New(cfg, opts)
-	require.NoError(t, err)
-	ctx := run(t, "operator", mgr.Start)
-	syncCtx, cancel := context.WithTimeout(ctx, waitTimeout)
-	defer cancel()
-	require.True(t, mgr.GetCache().WaitForCacheSync(syncCtx), "operator caches did not sync")
+	mgr, _ := testenv.StartOperator(t, cfg, opts)
 	return mgr
 }
 
@@ -154,46 +143,10 @@ func run(t *testing.T, what string, f func(ctx context.Context) error) context.C
 	return ctx
 }
 
-// eventually polls cond until it returns nil and fails with its last error
-// after waitTimeout. It waits for state; it does not time it.
-func eventually(t *testing.T, what string, cond func(ctx context.Context) error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	for {
-		last := cond(ctx)
-		if last == nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s: still not true after %s: %v", what, waitTimeout, last)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
 func dumpLogsOnFailure(t *testing.T) {
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("controller-runtime logs:\n%s", logs.String())
 		}
 	})
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

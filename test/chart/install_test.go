@@ -79,7 +79,7 @@ func TestChartInstallOnAPIServer(t *testing.T) {
 	}))
 
 	stop := runCAInjector(t, env.Config, scheme)
-	eventually(t, time.Minute, "caBundle injected into the chart's webhook configurations", func(ctx context.Context) error {
+	testenv.Eventually(t, time.Minute, "caBundle injected into the chart's webhook configurations", func(ctx context.Context) error {
 		return caBundles(ctx, c, pair.CAPEM)
 	})
 	stop()
@@ -114,7 +114,7 @@ func TestChartInstallOnAPIServer(t *testing.T) {
 
 	// A runner pod written without labels is stored with them.
 	pod := runnerPodManifest(t, session)
-	eventually(t, time.Minute, "runner pod created through the chart's webhook", func(ctx context.Context) error {
+	testenv.Eventually(t, time.Minute, "runner pod created through the chart's webhook", func(ctx context.Context) error {
 		_, stderr, err := env.Kubectl(ctx, pod, "create", "-f", "-")
 		if err != nil {
 			return fmt.Errorf("%v: %s", err, stderr)
@@ -201,23 +201,6 @@ func caBundles(ctx context.Context, c client.Client, want []byte) error {
 		}
 	}
 	return nil
-}
-
-func eventually(t *testing.T, timeout time.Duration, what string, f func(context.Context) error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	var last error
-	for {
-		if last = f(ctx); last == nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s: not within %s: %v", what, timeout, last)
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
 }
 
 // runCAInjector runs cert-manager's cainjector for webhook configurations until

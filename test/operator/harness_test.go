@@ -4,11 +4,9 @@
 package operator_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,7 +22,7 @@ import (
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 	"github.com/ambient-code/agentic-operator/operator/manager"
-	"github.com/ambient-code/agentic-operator/operator/session"
+	"github.com/ambient-code/agentic-operator/test/testenv"
 )
 
 // operatorUserAgent marks the in-process operator's requests in the audit log.
@@ -35,7 +33,7 @@ const waitTimeout = 60 * time.Second
 
 // logs collects controller-runtime's logs for the whole package; a failing test
 // prints them.
-var logs = &lockedBuffer{}
+var logs = &testenv.LockedBuffer{}
 
 func TestMain(m *testing.M) {
 	ctrl.SetLogger(zap.New(zap.WriteTo(logs), zap.UseDevMode(true)))
@@ -50,65 +48,13 @@ func dumpLogsOnFailure(t *testing.T) {
 	})
 }
 
-// startOperator runs the operator on cfg until t ends, and waits until its caches
-// have synced. It returns the manager and a function that stops it and waits.
+// startOperator runs the operator on cfg, as the operator's user agent, until t
+// ends (testenv.StartOperator).
 func startOperator(t *testing.T, cfg *rest.Config, opts manager.Options) (ctrl.Manager, func()) {
 	t.Helper()
 	cfg = rest.CopyConfig(cfg)
 	cfg.UserAgent = operatorUserAgent
-	if opts.Runner.Image == "" {
-		opts.Runner = session.RunnerConfig{Image: "example.com/runner:test", Resources: session.DefaultResources()}
-	}
-	if opts.MetricsBindAddress == "" {
-		opts.MetricsBindAddress = "0"
-	}
-	if opts.HealthProbeBindAddress == "" {
-		opts.HealthProbeBindAddress = "0"
-	}
-	opts.SkipControllerNameValidation = true
-	mgr, err := manager.New(cfg, opts)
-	require.NoError(t, err)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	syncCtx, syncCancel := context.WithTimeout(ctx, waitTimeout)
-	defer syncCancel()
-	require.True(t, mgr.GetCache().WaitForCacheSync(syncCtx), "operator caches did not sync")
-
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				require.NoError(t, err, "operator stopped with an error")
-			case <-time.After(waitTimeout):
-				t.Errorf("operator did not stop")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return mgr, stop
-}
-
-// eventually polls cond until it returns nil, and fails with its last error when
-// waitTimeout passes. It waits for state; it does not time it.
-func eventually(t *testing.T, what string, cond func(ctx context.Context) error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	var last error
-	for {
-		if last = cond(ctx); last == nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s: still not true after %s: %v", what, waitTimeout, last)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return testenv.StartOperator(t, cfg, opts)
 }
 
 // kubelet is a fake. No kubelet (nor scheduler) runs on envtest's control plane,
@@ -173,21 +119,4 @@ func phaseIs(c client.Client, ns, name string, phase v1alpha1.Phase) func(ctx co
 		}
 		return nil
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

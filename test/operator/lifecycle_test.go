@@ -96,9 +96,9 @@ func (s *suite) eventsInclude(ns, name string, want ...string) func(ctx context.
 func (s *suite) startRunning(t *testing.T, ns, name string) *corev1.Pod {
 	t.Helper()
 	createSession(t, s.env, ns, name)
-	eventually(t, "session Creating", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseCreating))
+	testenv.Eventually(t, waitTimeout, "session Creating", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseCreating))
 	s.kubelet.run(t, ns, v1alpha1.RunnerPodName(name))
-	eventually(t, "session Running", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseRunning))
+	testenv.Eventually(t, waitTimeout, "session Running", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseRunning))
 	pod, err := s.pod(context.Background(), ns, name)
 	require.NoError(t, err)
 	return pod
@@ -112,7 +112,7 @@ func (s *suite) lifecycle(t *testing.T) {
 	t.Run("create runs the runner pod behind its Service", func(t *testing.T) {
 		const name = "create"
 		created := createSession(t, s.env, ns, name)
-		eventually(t, "session Creating", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseCreating))
+		testenv.Eventually(t, waitTimeout, "session Creating", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseCreating))
 		pod, err := s.pod(ctx, ns, name)
 		require.NoError(t, err)
 		assert.Equal(t, v1alpha1.RunnerLabels(name), pod.Labels)
@@ -128,7 +128,7 @@ func (s *suite) lifecycle(t *testing.T) {
 		assert.Equal(t, int32(8001), svc.Spec.Ports[0].Port)
 
 		s.kubelet.run(t, ns, pod.Name)
-		eventually(t, "session Running", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseRunning))
+		testenv.Eventually(t, waitTimeout, "session Running", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseRunning))
 		got, err := getSession(ctx, s.env.Client, ns, name)
 		require.NoError(t, err)
 		assert.NotNil(t, got.Status.StartTime)
@@ -139,27 +139,27 @@ func (s *suite) lifecycle(t *testing.T) {
 			assert.Equal(t, metav1.ConditionTrue, c.Status, typ)
 		}
 		assertOnePerType(t, got.Status.Conditions)
-		eventually(t, "phase events", s.eventsInclude(ns, name, "Creating", "Running"))
+		testenv.Eventually(t, waitTimeout, "phase events", s.eventsInclude(ns, name, "Creating", "Running"))
 	})
 
 	t.Run("stop, then restart from Stopped", func(t *testing.T) {
 		const name = "stop-restart"
 		first := s.startRunning(t, ns, name)
 		s.kubectl(t, "-n", ns, "annotate", "agenticsession", name, v1alpha1.AnnotationDesiredPhase+"=Stopped", "--overwrite")
-		eventually(t, "session Stopped", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseStopped))
+		testenv.Eventually(t, waitTimeout, "session Stopped", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseStopped))
 		stopped, err := getSession(ctx, s.env.Client, ns, name)
 		require.NoError(t, err)
 		assert.Equal(t, v1alpha1.StopReasonUser, stopped.Status.StoppedReason)
 		assert.NotNil(t, stopped.Status.CompletionTime)
 		assert.NotContains(t, stopped.Annotations, v1alpha1.AnnotationDesiredPhase, "a request is cleared once acted on")
-		eventually(t, "runner pod deleted", s.gone(&corev1.Pod{}, client.ObjectKeyFromObject(first)))
-		eventually(t, "service deleted", s.gone(&corev1.Service{}, types.NamespacedName{Namespace: ns, Name: v1alpha1.ServiceName(name)}))
-		eventually(t, "stop events", s.eventsInclude(ns, name, "Stopping", "Stopped"))
+		testenv.Eventually(t, waitTimeout, "runner pod deleted", s.gone(&corev1.Pod{}, client.ObjectKeyFromObject(first)))
+		testenv.Eventually(t, waitTimeout, "service deleted", s.gone(&corev1.Service{}, types.NamespacedName{Namespace: ns, Name: v1alpha1.ServiceName(name)}))
+		testenv.Eventually(t, waitTimeout, "stop events", s.eventsInclude(ns, name, "Stopping", "Stopped"))
 
 		s.kubectl(t, "-n", ns, "annotate", "agenticsession", name, v1alpha1.AnnotationDesiredPhase+"=Running", "--overwrite")
-		eventually(t, "session Creating again", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseCreating))
+		testenv.Eventually(t, waitTimeout, "session Creating again", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseCreating))
 		s.kubelet.run(t, ns, v1alpha1.RunnerPodName(name))
-		eventually(t, "session Running again", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseRunning))
+		testenv.Eventually(t, waitTimeout, "session Running again", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseRunning))
 		restarted, err := getSession(ctx, s.env.Client, ns, name)
 		require.NoError(t, err)
 		assert.NotContains(t, restarted.Annotations, v1alpha1.AnnotationDesiredPhase)
@@ -168,7 +168,7 @@ func (s *suite) lifecycle(t *testing.T) {
 		second, err := s.pod(ctx, ns, name)
 		require.NoError(t, err)
 		assert.NotEqual(t, first.UID, second.UID, "a new runner pod")
-		eventually(t, "restart event", s.eventsInclude(ns, name, "Restarting"))
+		testenv.Eventually(t, waitTimeout, "restart event", s.eventsInclude(ns, name, "Restarting"))
 	})
 
 	t.Run("inactivity stop-reason is mirrored", func(t *testing.T) {
@@ -176,7 +176,7 @@ func (s *suite) lifecycle(t *testing.T) {
 		s.startRunning(t, ns, name)
 		s.kubectl(t, "-n", ns, "annotate", "agenticsession", name,
 			v1alpha1.AnnotationStopReason+"=inactivity", v1alpha1.AnnotationDesiredPhase+"=Stopped", "--overwrite")
-		eventually(t, "session Stopped", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseStopped))
+		testenv.Eventually(t, waitTimeout, "session Stopped", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseStopped))
 		got, err := getSession(ctx, s.env.Client, ns, name)
 		require.NoError(t, err)
 		assert.Equal(t, v1alpha1.StopReasonInactivity, got.Status.StoppedReason)
@@ -193,7 +193,7 @@ func (s *suite) lifecycle(t *testing.T) {
 		t.Run(fmt.Sprintf("runner exit %d ends %s", tc.code, tc.phase), func(t *testing.T) {
 			pod := s.startRunning(t, ns, tc.name)
 			s.kubelet.exit(t, ns, pod.Name, tc.code)
-			eventually(t, "terminal phase", phaseIs(s.env.Client, ns, tc.name, tc.phase))
+			testenv.Eventually(t, waitTimeout, "terminal phase", phaseIs(s.env.Client, ns, tc.name, tc.phase))
 			got, err := getSession(ctx, s.env.Client, ns, tc.name)
 			require.NoError(t, err)
 			assert.NotNil(t, got.Status.CompletionTime)
@@ -201,9 +201,9 @@ func (s *suite) lifecycle(t *testing.T) {
 			require.NotNil(t, ready)
 			assert.Equal(t, metav1.ConditionFalse, ready.Status)
 			assert.Contains(t, ready.Message, fmt.Sprintf("exited with code %d", tc.code))
-			eventually(t, "runner pod deleted", s.gone(&corev1.Pod{}, client.ObjectKeyFromObject(pod)))
-			eventually(t, "service deleted", s.gone(&corev1.Service{}, types.NamespacedName{Namespace: ns, Name: v1alpha1.ServiceName(tc.name)}))
-			eventually(t, "terminal event", s.eventsInclude(ns, tc.name, string(tc.phase)))
+			testenv.Eventually(t, waitTimeout, "runner pod deleted", s.gone(&corev1.Pod{}, client.ObjectKeyFromObject(pod)))
+			testenv.Eventually(t, waitTimeout, "service deleted", s.gone(&corev1.Service{}, types.NamespacedName{Namespace: ns, Name: v1alpha1.ServiceName(tc.name)}))
+			testenv.Eventually(t, waitTimeout, "terminal event", s.eventsInclude(ns, tc.name, string(tc.phase)))
 		})
 	}
 
@@ -211,7 +211,7 @@ func (s *suite) lifecycle(t *testing.T) {
 		const name = "recreate"
 		first := s.startRunning(t, ns, name)
 		require.NoError(t, s.env.Client.Delete(ctx, first))
-		eventually(t, "a new runner pod", func(ctx context.Context) error {
+		testenv.Eventually(t, waitTimeout, "a new runner pod", func(ctx context.Context) error {
 			pod, err := s.pod(ctx, ns, name)
 			if err != nil {
 				return err
@@ -222,7 +222,7 @@ func (s *suite) lifecycle(t *testing.T) {
 			return nil
 		})
 		s.kubelet.run(t, ns, v1alpha1.RunnerPodName(name))
-		eventually(t, "session Running again", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseRunning))
+		testenv.Eventually(t, waitTimeout, "session Running again", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseRunning))
 	})
 
 	t.Run("deleting a session leaves its pod and Service to the garbage collector", func(t *testing.T) {
@@ -242,7 +242,7 @@ func (s *suite) lifecycle(t *testing.T) {
 			assert.True(t, *owner.BlockOwnerDeletion)
 		}
 		require.NoError(t, s.env.Client.Delete(ctx, sess))
-		eventually(t, "session gone", s.gone(&v1alpha1.AgenticSession{}, client.ObjectKeyFromObject(sess)))
+		testenv.Eventually(t, waitTimeout, "session gone", s.gone(&v1alpha1.AgenticSession{}, client.ObjectKeyFromObject(sess)))
 		// The operator does not recreate anything for a deleted session.
 		still, err := s.pod(ctx, ns, name)
 		require.NoError(t, err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 	"github.com/ambient-code/agentic-operator/operator/project"
+	"github.com/ambient-code/agentic-operator/test/testenv"
 )
 
 func (s *suite) settings(ctx context.Context, ns string) (*v1alpha1.ProjectSettings, error) {
@@ -54,7 +55,7 @@ func (s *suite) projects(t *testing.T) {
 	t.Run("a managed namespace gets a default ProjectSettings, an unmanaged one none", func(t *testing.T) {
 		s.env.CreateNamespace(t, "project-managed", map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue})
 		s.env.CreateNamespace(t, "project-unmanaged", nil)
-		eventually(t, "default ProjectSettings", func(ctx context.Context) error {
+		testenv.Eventually(t, waitTimeout, "default ProjectSettings", func(ctx context.Context) error {
 			_, err := s.settings(ctx, "project-managed")
 			return err
 		})
@@ -71,14 +72,14 @@ func (s *suite) projects(t *testing.T) {
 		patched := ns.DeepCopy()
 		patched.Labels = map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue}
 		require.NoError(t, s.env.Client.Patch(ctx, patched, client.MergeFrom(ns)))
-		eventually(t, "ProjectSettings after labelling", func(ctx context.Context) error {
+		testenv.Eventually(t, waitTimeout, "ProjectSettings after labelling", func(ctx context.Context) error {
 			_, err := s.settings(ctx, "project-unmanaged")
 			return err
 		})
 
 		// A deleted default comes back.
 		require.NoError(t, s.env.Client.Delete(ctx, ps))
-		eventually(t, "ProjectSettings recreated", func(ctx context.Context) error {
+		testenv.Eventually(t, waitTimeout, "ProjectSettings recreated", func(ctx context.Context) error {
 			got, err := s.settings(ctx, "project-managed")
 			if err != nil {
 				return err
@@ -93,7 +94,7 @@ func (s *suite) projects(t *testing.T) {
 	t.Run("groupAccess entries become RoleBindings and removed ones are cleaned up", func(t *testing.T) {
 		const ns = "project-rbac"
 		s.env.CreateNamespace(t, ns, map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue})
-		eventually(t, "default ProjectSettings", func(ctx context.Context) error {
+		testenv.Eventually(t, waitTimeout, "default ProjectSettings", func(ctx context.Context) error {
 			_, err := s.settings(ctx, ns)
 			return err
 		})
@@ -106,16 +107,16 @@ func (s *suite) projects(t *testing.T) {
 		}
 
 		setAccess(v1alpha1.GroupAccess{GroupName: "devs", Role: "edit"}, v1alpha1.GroupAccess{GroupName: "ops", Role: "view"})
-		eventually(t, "two bindings", s.bindingsAre(ns, "devs-edit", "ops-view"))
+		testenv.Eventually(t, waitTimeout, "two bindings", s.bindingsAre(ns, "devs-edit", "ops-view"))
 		rb := &rbacv1.RoleBinding{}
 		require.NoError(t, s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "devs-edit"}, rb))
 		assert.Equal(t, "ambient-project-edit", rb.RoleRef.Name)
 		assert.Equal(t, []rbacv1.Subject{{Kind: "Group", APIGroup: rbacv1.GroupName, Name: "devs"}}, rb.Subjects)
 
 		setAccess(v1alpha1.GroupAccess{GroupName: "ops", Role: "admin"})
-		eventually(t, "the removed entries' bindings deleted", s.bindingsAre(ns, "ops-admin"))
+		testenv.Eventually(t, waitTimeout, "the removed entries' bindings deleted", s.bindingsAre(ns, "ops-admin"))
 
 		setAccess()
-		eventually(t, "no bindings", s.bindingsAre(ns))
+		testenv.Eventually(t, waitTimeout, "no bindings", s.bindingsAre(ns))
 	})
 }

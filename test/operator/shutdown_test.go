@@ -58,7 +58,7 @@ func goroutinesEnd(t *testing.T, env *testenv.Env) {
 	})
 	createSessions(t, env, ns, 5)
 	for i := range 5 {
-		eventually(t, "session reconciled", phaseIs(env.Client, ns, fmt.Sprintf("s%d", i), v1alpha1.PhaseCreating))
+		testenv.Eventually(t, waitTimeout, "session reconciled", phaseIs(env.Client, ns, fmt.Sprintf("s%d", i), v1alpha1.PhaseCreating))
 	}
 	stop()
 
@@ -106,7 +106,7 @@ func binaryStops(t *testing.T, env *testenv.Env) {
 		}
 	})
 
-	eventually(t, "operator ready", func(ctx context.Context) error {
+	testenv.Eventually(t, waitTimeout, "operator ready", func(ctx context.Context) error {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+probe+"/readyz", nil)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -118,7 +118,7 @@ func binaryStops(t *testing.T, env *testenv.Env) {
 		}
 		return nil
 	})
-	eventually(t, "leader elected", func(ctx context.Context) error {
+	testenv.Eventually(t, waitTimeout, "leader elected", func(ctx context.Context) error {
 		lease := &coordinationv1.Lease{}
 		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: manager.LeaderElectionID}, lease); err != nil {
 			return err
@@ -131,7 +131,7 @@ func binaryStops(t *testing.T, env *testenv.Env) {
 
 	// Signal while the new sessions are being reconciled.
 	createSessions(t, env, ns, 10)
-	eventually(t, "reconciling", phaseIs(env.Client, ns, "s0", v1alpha1.PhaseCreating))
+	testenv.Eventually(t, waitTimeout, "reconciling", phaseIs(env.Client, ns, "s0", v1alpha1.PhaseCreating))
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	signalled := time.Now()
 

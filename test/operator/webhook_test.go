@@ -82,7 +82,7 @@ func waitEnforced(t *testing.T, env *testenv.Env) {
 	t.Helper()
 	const ns = "webhook-probe"
 	env.CreateNamespace(t, ns, map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue})
-	eventually(t, "webhook enforced", func(ctx context.Context) error {
+	testenv.Eventually(t, waitTimeout, "webhook enforced", func(ctx context.Context) error {
 		pod := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: "probe-runner", Namespace: ns, OwnerReferences: []metav1.OwnerReference{{
 				APIVersion: v1alpha1.GroupVersion.String(), Kind: v1alpha1.KindAgenticSession,
@@ -135,9 +135,9 @@ func (s *suite) admission(t *testing.T) {
 
 	name := "admitted"
 	createSession(t, s.env, ns, name)
-	eventually(t, "session Creating", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseCreating))
+	testenv.Eventually(t, waitTimeout, "session Creating", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseCreating))
 	s.kubelet.run(t, ns, v1alpha1.RunnerPodName(name))
-	eventually(t, "session Running", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseRunning))
+	testenv.Eventually(t, waitTimeout, "session Running", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseRunning))
 
 	pod := &corev1.Pod{}
 	require.NoError(t, s.env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: v1alpha1.RunnerPodName(name)}, pod))
