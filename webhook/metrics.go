@@ -14,6 +14,7 @@ const (
 	reasonControllerChanged       = "controller_reference_changed"
 	reasonRunnerLabelValue        = "runner_label_value"
 	reasonArchivedByOther         = "archived_by_other"
+	reasonTooManyConditions       = "too_many_conditions"
 )
 
 // Project metrics beside controller-runtime's controller_runtime_webhook_* series
@@ -46,7 +47,7 @@ func init() {
 		patchesTotal.WithLabelValues(kind)
 	}
 	for _, reason := range []string{reasonRunnerLabelWithoutOwner, reasonRunnerLabelChanged, reasonTooManyConditionTypes,
-		reasonNotRunnerCreator, reasonControllerChanged, reasonRunnerLabelValue, reasonArchivedByOther} {
+		reasonNotRunnerCreator, reasonControllerChanged, reasonRunnerLabelValue, reasonArchivedByOther, reasonTooManyConditions} {
 		denialsTotal.WithLabelValues(reason)
 	}
 }

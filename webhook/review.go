@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"time"
 
 	json "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -67,8 +68,10 @@ type handlerFunc[Obj, Old any] func(ctx context.Context, req *request[Obj, Old])
 // AdmissionReview carrying code 400 (the HTTP exchange itself succeeded), as
 // controller-runtime answers them.
 type endpoint[Obj, Old any] struct {
-	log    logr.Logger
-	handle handlerFunc[Obj, Old]
+	log         logr.Logger
+	handle      handlerFunc[Obj, Old]
+	readTimeout time.Duration
+	bound       inFlight // nil: unbounded
 }
 
 func newEndpoint[Obj, Old any](opts Options, name string, h handlerFunc[Obj, Old]) *endpoint[Obj, Old] {
@@ -76,10 +79,26 @@ func newEndpoint[Obj, Old any](opts Options, name string, h handlerFunc[Obj, Old
 	if base.GetSink() == nil {
 		base = logf.Log.WithName("admission")
 	}
-	return &endpoint[Obj, Old]{log: base.WithName(name), handle: h}
+	timeout := opts.BodyReadTimeout
+	if timeout <= 0 {
+		timeout = DefaultBodyReadTimeout
+	}
+	return &endpoint[Obj, Old]{log: base.WithName(name), handle: h, readTimeout: timeout, bound: opts.bound}
 }
 
 func (e *endpoint[Obj, Old]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if e.bound != nil {
+		if !e.bound.acquire(w) {
+			return
+		}
+		defer e.bound.release()
+	}
+	// A body that trickles in would hold a connection and its buffer for as
+	// long as the client likes; past the deadline the read fails. Servers that
+	// cannot set one (httptest recorders) are only unprotected, not refused.
+	if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(e.readTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		e.log.V(1).Info("Setting the body read deadline", "error", err.Error())
+	}
 	rv, body, code, err := e.decode(r)
 	if err != nil {
 		resp := admission.Errored(code, err)
@@ -105,9 +124,9 @@ func (e *endpoint[Obj, Old]) decode(r *http.Request) (*decodedReview[Obj, Old], 
 		return nil, nil, http.StatusBadRequest, errors.New("request body is empty")
 	}
 	defer r.Body.Close()
-	// Sized from Content-Length when the API server sends one, which saves
-	// ReadAll's repeated growing and copying of a buffer that starts at 512 bytes.
-	buf := bytes.NewBuffer(make([]byte, 0, min(max(r.ContentLength, 0), maxReviewBytes)+bytes.MinRead))
+	// Sized from Content-Length only up to a small start, then grown with what
+	// actually arrives: a declared length costs nothing until the bytes come.
+	buf := bytes.NewBuffer(make([]byte, 0, min(max(r.ContentLength, 0), initialBodyBuffer)+bytes.MinRead))
 	if _, err := buf.ReadFrom(io.LimitReader(r.Body, maxReviewBytes+1)); err != nil {
 		return nil, nil, http.StatusBadRequest, fmt.Errorf("reading the request body: %w", err)
 	}

@@ -29,6 +29,15 @@ type Options struct {
 	// to archive sessions: the operator's identity. Empty leaves both open to
 	// anyone, for a cluster where the operator's identity is not known yet.
 	RunnerCreators []string
+	// BodyReadTimeout bounds the reading of a request body; zero means
+	// DefaultBodyReadTimeout.
+	BodyReadTimeout time.Duration
+	// MaxInFlight bounds the reviews handled at once; zero means
+	// DefaultMaxInFlight.
+	MaxInFlight int
+
+	// bound is the in-flight semaphore the endpoints of one Routes share.
+	bound inFlight
 }
 
 // Routes returns the admission endpoints keyed by path. Each decodes its review
@@ -38,8 +47,15 @@ func Routes(opts Options) map[string]http.Handler {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.BodyReadTimeout <= 0 {
+		opts.BodyReadTimeout = DefaultBodyReadTimeout
+	}
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = DefaultMaxInFlight
+	}
 	creators := newIdentities(opts.RunnerCreators)
 	pods := podRules{creators: creators}
+	opts.bound = make(inFlight, opts.MaxInFlight)
 	return map[string]http.Handler{
 		PathMutatePod:     newEndpoint(opts, "pod-mutator", pods.mutate),
 		PathValidatePod:   newEndpoint(opts, "pod-validator", pods.validate),

@@ -83,6 +83,13 @@ func (m sessionMutator) collapse(ctx context.Context, req *sessionRequest) admis
 	if session == nil {
 		return admission.Errored(http.StatusBadRequest, errNoSession)
 	}
+	if tooManyConditions(session.Status) {
+		name := session.Metadata.displayName()
+		denialsTotal.WithLabelValues(reasonTooManyConditions).Inc()
+		logf.FromContext(ctx).Info("Denied session", "agenticSession", klog.KRef(req.Namespace, name),
+			"reason", reasonTooManyConditions)
+		return invalid(sessionGroupKind, name, field.ErrorList{field.TooMany(conditionsPath, -1, maxConditionEntries)})
+	}
 	conds, err := decodeConditions(session.Status)
 	if err != nil {
 		return admission.Errored(http.StatusBadRequest, err)
