@@ -23,6 +23,10 @@ import (
 	"github.com/ambient-code/agentic-operator/certs"
 )
 
+// adminUser is the one identity of the local cluster: the user's kubeconfig and
+// the operator both use it.
+const adminUser = "admin"
+
 // certValidity outlives any local session; the CA is thrown away on exit.
 const certValidity = 7 * 24 * time.Hour
 
@@ -61,7 +65,7 @@ func (r *localRun) startAPIServer() error {
 	}
 	tokens := filepath.Join(dir, "tokens.csv")
 	// token,user,uid,"group": the one admin of this throwaway cluster.
-	if err := os.WriteFile(tokens, []byte(token+",admin,admin,system:masters\n"), 0o600); err != nil {
+	if err := os.WriteFile(tokens, []byte(token+","+adminUser+","+adminUser+",system:masters\n"), 0o600); err != nil {
 		return fmt.Errorf("writing the token file: %w", err)
 	}
 

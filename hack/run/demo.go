@@ -16,7 +16,9 @@ import (
 const (
 	demoNamespace = "demo"
 	demoSession   = "demo"
-	handMadePod   = "demo-by-hand"
+	// handMadeSession never runs (it is created with a stop request), so the
+	// runner pod name of the dry-run command is free.
+	handMadeSession = "by-hand"
 )
 
 // createDemo creates the managed demo namespace, its default ServiceAccount
@@ -36,10 +38,15 @@ func (r *localRun) createDemo(ctx context.Context) error {
 			Repos:         []v1alpha1.RepoSpec{{URL: "https://github.com/ambient-code/platform.git"}},
 		},
 	}
+	handMade := &v1alpha1.AgenticSession{
+		ObjectMeta: metav1.ObjectMeta{Name: handMadeSession, Namespace: demoNamespace,
+			Annotations: map[string]string{v1alpha1.AnnotationDesiredPhase: v1alpha1.DesiredStopped}},
+		Spec: v1alpha1.AgenticSessionSpec{DisplayName: "Never runs: its runner pod is written by hand", InitialPrompt: "-"},
+	}
 	for _, o := range []struct {
 		kind string
 		obj  client.Object
-	}{{"namespace", ns}, {"service account", sa}, {"session", session}} {
+	}{{"namespace", ns}, {"service account", sa}, {"session", session}, {"session", handMade}} {
 		if err := r.client.Create(ctx, o.obj); err != nil {
 			return fmt.Errorf("creating the demo %s %s: %w", o.kind, o.obj.GetName(), err)
 		}
@@ -48,7 +55,7 @@ func (r *localRun) createDemo(ctx context.Context) error {
 		return fmt.Errorf("creating the demo directory: %w", err)
 	}
 	files := map[string]string{
-		r.demoPodFile():        fmt.Sprintf(handMadePodYAML, handMadePod, demoNamespace, demoSession, session.UID),
+		r.demoPodFile():        fmt.Sprintf(handMadePodYAML, v1alpha1.RunnerPodName(handMadeSession), demoNamespace, handMadeSession, handMade.UID),
 		r.demoConditionsFile(): duplicateConditionsJSON,
 	}
 	for path, data := range files {
@@ -62,11 +69,11 @@ func (r *localRun) createDemo(ctx context.Context) error {
 func (r *localRun) demoPodFile() string        { return r.path("demo", "runner-pod.yaml") }
 func (r *localRun) demoConditionsFile() string { return r.path("demo", "duplicate-conditions.json") }
 
-// handMadePodYAML is a runner pod as someone might write it by hand: controlled
-// by the session, without a single label. Invariant I1 says it is stored
-// with the three runner labels.
-const handMadePodYAML = `# Controlled by AgenticSession "demo" but written without labels: the mutating
-# webhook adds the three runner labels (invariant I1).
+// handMadePodYAML is a runner pod written without a single label. The webhook
+// gives every pod an AgenticSession controls the three runner labels, so that
+// the operator's label-scoped cache cannot miss one.
+const handMadePodYAML = `# Controlled by AgenticSession "by-hand" but written without labels: the mutating
+# webhook adds the three runner labels.
 apiVersion: v1
 kind: Pod
 metadata:

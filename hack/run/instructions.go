@@ -32,10 +32,10 @@ func (r *localRun) printInstructions(w io.Writer, operator bool) {
 	line("")
 	line("  export KUBECONFIG=%s", r.kubeconfig())
 	line("")
-	line("  # 1. A pod controlled by an AgenticSession but written without labels is stored with the runner labels")
-	line("  $ %s create -f %s && %s %s get pod %s --show-labels", kubectl, r.rel(r.demoPodFile()), kubectl, ns, handMadePod)
-	line("  # 2. Removing a runner label is refused by the webhook")
-	line("  $ %s %s label pod %s %s-", kubectl, ns, handMadePod, v1alpha1.LabelRunner)
+	line("  # 1. A runner pod written without labels gets the runner labels (a server-side dry run: admission runs, nothing is stored)")
+	line("  $ %s create --dry-run=server -f %s -o jsonpath='{.metadata.labels}'", kubectl, r.rel(r.demoPodFile()))
+	line("  # 2. Removing a runner label from the operator's runner pod is refused by the webhook")
+	line("  $ %s %s label pod %s %s-", kubectl, ns, v1alpha1.RunnerPodName(demoSession), v1alpha1.LabelRunner)
 	line("  # 3. A status write with duplicate condition types is stored with one condition per type")
 	line("  $ %s %s patch agenticsession %s --subresource=status --type=merge --patch-file %s -o jsonpath='%s'",
 		kubectl, ns, demoSession, r.rel(r.demoConditionsFile()),

@@ -29,6 +29,9 @@ func (r *localRun) startWebhook() error {
 		"--webhook-bind-address=" + localAddr(r.cfg.ports.Webhook),
 		"--cert-dir=" + dir,
 		"--cert-hosts=127.0.0.1",
+		// The operator runs with the run's admin identity; only it may create
+		// runner pods.
+		"--runner-creators=" + adminUser,
 		"--health-probe-bind-address=" + localAddr(r.cfg.ports.WebhookProbe),
 		"--metrics-bind-address=" + localAddr(r.cfg.ports.WebhookMetrics),
 	}

@@ -3,6 +3,8 @@
 package run_test
 
 import (
+	"context"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -50,18 +52,26 @@ func TestMakeRunEnforcesAndLeavesNothingBehind(t *testing.T) {
 	commands := run.linesWithPrefix("  $ ")
 	require.GreaterOrEqual(t, len(commands), 3, "three commands that show the enforcement")
 
-	// 1. A pod controlled by the session, written without labels, gets them.
+	// 1. A runner pod written without labels gets them (a server-side dry run).
 	out, errOut, err := shell(t, root, env, commands[0])
 	require.NoError(t, err, "%s\n%s", commands[0], errOut)
-	for _, label := range []string{"ambient-code.io/runner=true", "agentic-session=demo", "app=ambient-code-runner"} {
+	for _, label := range []string{`"ambient-code.io/runner":"true"`, `"agentic-session":"by-hand"`, `"app":"ambient-code-runner"`} {
 		assert.Contains(t, out, label)
 	}
 
-	// 2. Removing a runner label is refused by the webhook, and the label stays.
+	// 2. Removing a runner label of the operator's runner pod is refused, and the
+	// label stays.
+	testenv.Eventually(t, time.Minute, "the operator's runner pod demo-runner exists", func(ctx context.Context) error {
+		_, errOut, err := shell(t, root, env, "bin/kubectl -n demo get pod demo-runner")
+		if err != nil {
+			return fmt.Errorf("%w: %s", err, errOut)
+		}
+		return nil
+	})
 	_, errOut, err = shell(t, root, env, commands[1])
 	require.Error(t, err, "%s must be refused", commands[1])
 	assert.Contains(t, errOut, "ambient-code.io/runner", "the refusal names the label")
-	out, errOut, err = shell(t, root, env, "bin/kubectl -n demo get pod demo-by-hand -o jsonpath='{.metadata.labels.ambient-code\\.io/runner}'")
+	out, errOut, err = shell(t, root, env, "bin/kubectl -n demo get pod demo-runner -o jsonpath='{.metadata.labels.ambient-code\\.io/runner}'")
 	require.NoError(t, err, errOut)
 	assert.Equal(t, "true", out)
 
