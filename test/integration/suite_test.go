@@ -59,6 +59,7 @@ func TestWebhookOnRealAPIServer(t *testing.T) {
 	t.Run("CertManagerWiring", s.certManagerWiring)
 	t.Run("TransparentEnforcement", s.transparentEnforcement)
 	t.Run("FailureBehaviour", s.failureBehaviour)
+	t.Run("RunnerIdentity", s.runnerIdentity)
 }
 
 // serveLocally runs the webhook binary with a throwaway CA's certificate for
