@@ -5,31 +5,23 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
-	"github.com/cert-manager/cert-manager/pkg/controller/cainjector"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	admissionv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/rest"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/yaml"
 
 	"github.com/ambient-code/agentic-operator/certs"
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/test/certmanager"
 	"github.com/ambient-code/agentic-operator/test/manifests"
 	"github.com/ambient-code/agentic-operator/test/testenv"
 )
@@ -48,14 +40,12 @@ func TestChartInstallOnAPIServer(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{CRDPaths: []string{filepath.Join(chartDir(t), "crds")}})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	scheme := testenv.NewScheme()
-	require.NoError(t, apiextv1.AddToScheme(scheme))
-	require.NoError(t, cmapi.AddToScheme(scheme))
+	scheme := certmanager.Scheme(t)
 	c, err := client.New(env.Config, client.Options{Scheme: scheme})
 	require.NoError(t, err)
 
 	env.CreateNamespace(t, releaseNamespace, nil)
-	require.NoError(t, manifests.Apply(ctx, c, "test-chart", certManagerCRDs(t)...))
+	require.NoError(t, manifests.Apply(ctx, c, "test-chart", certmanager.CRDs(t)...))
 	require.NoError(t, manifests.Apply(ctx, c, "helm", rendered...))
 
 	// The Secrets cert-manager would write for the chart's two Certificates.
@@ -78,9 +68,9 @@ func TestChartInstallOnAPIServer(t *testing.T) {
 		Data: map[string][]byte{"tls.crt": pair.CertPEM, "tls.key": pair.KeyPEM, "ca.crt": pair.CAPEM},
 	}))
 
-	stop := runCAInjector(t, env.Config, scheme)
+	stop := certmanager.RunCAInjector(t, env.Config, scheme)
 	testenv.Eventually(t, time.Minute, "caBundle injected into the chart's webhook configurations", func(ctx context.Context) error {
-		return caBundles(ctx, c, pair.CAPEM)
+		return certmanager.CABundlesEqual(ctx, c, pair.CAPEM, 3)
 	})
 	stop()
 
@@ -170,93 +160,4 @@ func runnerPodManifest(t *testing.T, s *v1alpha1.AgenticSession) []byte {
 	data, err := yaml.Marshal(pod)
 	require.NoError(t, err)
 	return data
-}
-
-func caBundles(ctx context.Context, c client.Client, want []byte) error {
-	var mutating admissionv1.MutatingWebhookConfigurationList
-	var validating admissionv1.ValidatingWebhookConfigurationList
-	if err := c.List(ctx, &mutating); err != nil {
-		return err
-	}
-	if err := c.List(ctx, &validating); err != nil {
-		return err
-	}
-	var bundles [][]byte
-	for _, m := range mutating.Items {
-		for _, h := range m.Webhooks {
-			bundles = append(bundles, h.ClientConfig.CABundle)
-		}
-	}
-	for _, v := range validating.Items {
-		for _, h := range v.Webhooks {
-			bundles = append(bundles, h.ClientConfig.CABundle)
-		}
-	}
-	if len(bundles) != 3 {
-		return fmt.Errorf("want the chart's 3 webhooks, found %d", len(bundles))
-	}
-	for _, b := range bundles {
-		if !bytes.Equal(b, want) {
-			return fmt.Errorf("a webhook's caBundle is %d bytes, not the CA's %d", len(b), len(want))
-		}
-	}
-	return nil
-}
-
-// runCAInjector runs cert-manager's cainjector for webhook configurations until
-// stop is called. A copy of test/integration's (unexported, on its suite).
-func runCAInjector(t *testing.T, base *rest.Config, scheme *runtime.Scheme) (stop func()) {
-	t.Helper()
-	cfg := rest.CopyConfig(base)
-	cfg.UserAgent = "cainjector"
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Client:                 client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
-	})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	require.NoError(t, cainjector.RegisterAllInjectors(ctx, mgr, cainjector.SetupOptions{
-		EnableCertificatesDataSource: true,
-		EnabledReconcilersFor: map[string]bool{
-			cainjector.MutatingWebhookConfigurationName:   true,
-			cainjector.ValidatingWebhookConfigurationName: true,
-		},
-	}))
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("cainjector manager: %v", err)
-		}
-	}
-	t.Cleanup(stop)
-	return stop
-}
-
-// certManagerCRDs reads cert-manager's CRDs from deploy/crds of the module this
-// project builds against. A copy of test/integration's.
-func certManagerCRDs(t *testing.T) []*unstructured.Unstructured {
-	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/cert-manager/cert-manager").Output()
-	require.NoError(t, err, "locating the cert-manager module")
-	files, err := filepath.Glob(filepath.Join(strings.TrimSpace(string(out)), "deploy", "crds", "*.yaml"))
-	require.NoError(t, err)
-	require.NotEmpty(t, files, "cert-manager's deploy/crds")
-	var crds []*unstructured.Unstructured
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		require.NoError(t, err)
-		objs, err := manifests.Decode(data)
-		require.NoError(t, err, f)
-		crds = append(crds, manifests.OfKind(objs, "CustomResourceDefinition")...)
-	}
-	return crds
 }

@@ -1,35 +1,23 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
-	"github.com/cert-manager/cert-manager/pkg/controller/cainjector"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	admissionv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
-	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/rest"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/test/certmanager"
 	"github.com/ambient-code/agentic-operator/test/manifests"
-	"github.com/ambient-code/agentic-operator/test/testenv"
 )
 
 // certManagerWiring installs cert-manager's CRDs and config/ as shipped, issues
@@ -46,11 +34,11 @@ import (
 func (s *suite) certManagerWiring(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	scheme := certManagerScheme(t)
+	scheme := certmanager.Scheme(t)
 	c, err := client.New(s.env.Config, client.Options{Scheme: scheme})
 	require.NoError(t, err)
 
-	s.install(t, certManagerCRDs(t))
+	s.install(t, certmanager.CRDs(t))
 	shipped := manifests.OfKind(s.shipped, "Namespace", "Service", "Issuer", "Certificate",
 		manifests.KindMutatingWebhookConfiguration, manifests.KindValidatingWebhookConfiguration)
 	s.install(t, shipped)
@@ -89,7 +77,7 @@ func (s *suite) certManagerWiring(t *testing.T) {
 		return fmt.Errorf("want a certificate verification error, got %v", err)
 	})
 
-	stop := s.runCAInjector(t, scheme)
+	stop := certmanager.RunCAInjector(t, s.env.Config, scheme)
 	defer stop()
 
 	// cainjector copies the Certificate's CA (ca.crt: the private CA, not the
@@ -97,7 +85,7 @@ func (s *suite) certManagerWiring(t *testing.T) {
 	wantCA := servingSecret.Data[cmmeta.TLSCAKey]
 	require.Equal(t, caSecret.Data[corev1.TLSCertKey], wantCA, "the serving Secret's ca.crt is the CA certificate")
 	eventually(t, time.Minute, "caBundle injected into both webhook configurations", func(ctx context.Context) error {
-		return caBundlesEqual(ctx, c, wantCA)
+		return certmanager.CABundlesEqual(ctx, c, wantCA, 3)
 	})
 
 	eventually(t, time.Minute, "runner pods labelled through the Service", func(ctx context.Context) error {
@@ -118,96 +106,4 @@ func (s *suite) certManagerWiring(t *testing.T) {
 	tunnels := s.proxy.Tunnels(serviceAddr)
 	t.Logf("connections from the API server to Service %s (%s): %d", svc.Name, serviceAddr, tunnels)
 	assert.Positive(t, tunnels, "the API server reached the webhook at the Service's address")
-}
-
-// runCAInjector runs cert-manager's cainjector controllers for webhook
-// configurations on a controller-runtime manager until the returned stop is called.
-func (s *suite) runCAInjector(t *testing.T, scheme *runtime.Scheme) (stop func()) {
-	t.Helper()
-	cfg := rest.CopyConfig(s.env.Config)
-	cfg.UserAgent = "cainjector"
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		// As cert-manager runs it: Secrets are read live, never cached whole.
-		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
-	})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	require.NoError(t, cainjector.RegisterAllInjectors(ctx, mgr, cainjector.SetupOptions{
-		EnableCertificatesDataSource: true,
-		EnabledReconcilersFor: map[string]bool{
-			cainjector.MutatingWebhookConfigurationName:   true,
-			cainjector.ValidatingWebhookConfigurationName: true,
-		},
-	}))
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	return func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("cainjector manager: %v", err)
-		}
-	}
-}
-
-// certManagerScheme knows this project's types, cert-manager's and the CRD types.
-func certManagerScheme(t *testing.T) *runtime.Scheme {
-	t.Helper()
-	scheme := testenv.NewScheme()
-	require.NoError(t, apiextv1.AddToScheme(scheme))
-	require.NoError(t, cmapi.AddToScheme(scheme))
-	return scheme
-}
-
-func caBundlesEqual(ctx context.Context, c client.Client, want []byte) error {
-	var mutating admissionv1.MutatingWebhookConfigurationList
-	var validating admissionv1.ValidatingWebhookConfigurationList
-	if err := c.List(ctx, &mutating); err != nil {
-		return err
-	}
-	if err := c.List(ctx, &validating); err != nil {
-		return err
-	}
-	var bundles [][]byte
-	for _, m := range mutating.Items {
-		for _, h := range m.Webhooks {
-			bundles = append(bundles, h.ClientConfig.CABundle)
-		}
-	}
-	for _, v := range validating.Items {
-		for _, h := range v.Webhooks {
-			bundles = append(bundles, h.ClientConfig.CABundle)
-		}
-	}
-	if len(bundles) != 3 {
-		return fmt.Errorf("want the 3 shipped webhooks, found %d", len(bundles))
-	}
-	for _, b := range bundles {
-		if !bytes.Equal(b, want) {
-			return fmt.Errorf("a webhook's caBundle is %d bytes, not the CA's %d", len(b), len(want))
-		}
-	}
-	return nil
-}
-
-// certManagerCRDs reads cert-manager's CRDs from the deploy/crds directory of
-// the cert-manager module this project builds against.
-func certManagerCRDs(t *testing.T) []*unstructured.Unstructured {
-	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/cert-manager/cert-manager").Output()
-	require.NoError(t, err, "locating the cert-manager module")
-	files, err := filepath.Glob(filepath.Join(strings.TrimSpace(string(out)), "deploy", "crds", "*.yaml"))
-	require.NoError(t, err)
-	require.NotEmpty(t, files, "cert-manager's deploy/crds")
-	var crds []*unstructured.Unstructured
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		require.NoError(t, err)
-		objs, err := manifests.Decode(data)
-		require.NoError(t, err, f)
-		crds = append(crds, manifests.OfKind(objs, "CustomResourceDefinition")...)
-	}
-	return crds
 }

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"net/http"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/ambient-code/agentic-operator/test/testenv"
 )
 
 // webhookReadyTimeout bounds the wait for a started webhook to report ready;
@@ -161,38 +162,11 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
+// lockedBuffer and eventually are the harness's, under the names this suite
+// has always used.
+type lockedBuffer = testenv.LockedBuffer
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// eventually polls cond every 100ms until it returns nil or timeout passes,
-// then fails with cond's last error. It waits for state, it does not time it.
 func eventually(t *testing.T, timeout time.Duration, what string, cond func(ctx context.Context) error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	var last error
-	for {
-		if last = cond(ctx); last == nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s: still not true after %s: %v", what, timeout, last)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	testenv.Eventually(t, timeout, what, cond)
 }
