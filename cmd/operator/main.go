@@ -24,10 +24,10 @@ import (
 const defaultRunnerImage = "quay.io/ambient_code/vteam_claude_runner:latest"
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == archive.CommandName {
+	if len(os.Args) > 1 && os.Args[1] == archiveCommandName {
 		// `operator archive`: the one-off adoption pass (operator/archive).
 		ctrl.SetLogger(zap.New())
-		os.Exit(archive.Command(ctrl.SetupSignalHandler(), os.Args[2:], os.Stdout, os.Stderr))
+		os.Exit(archiveCommand(ctrl.SetupSignalHandler(), os.Args[2:], os.Stdout, os.Stderr))
 	}
 	var opts manager.Options
 	var pullPolicy string

@@ -2,27 +2,10 @@ package archive
 
 import (
 	"bytes"
-	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 )
-
-func TestCommandRefusesBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"--page-size=0"}, {"--workers=0"}, {"extra"}, {"--no-such-flag"}} {
-		var out, errOut bytes.Buffer
-		assert.Equal(t, 2, Command(context.Background(), args, &out, &errOut), "%v", args)
-		assert.Empty(t, out.String(), "%v: nothing done, nothing printed", args)
-		assert.NotEmpty(t, errOut.String(), "%v: says why", args)
-	}
-}
-
-func TestCommandHelp(t *testing.T) {
-	var out, errOut bytes.Buffer
-	assert.Equal(t, 0, Command(context.Background(), []string{"-h"}, &out, &errOut))
-	assert.Contains(t, errOut.String(), "-dry-run")
-	assert.Empty(t, out.String())
-}
 
 func TestPrintCountsHasOneShape(t *testing.T) {
 	var dry, real bytes.Buffer

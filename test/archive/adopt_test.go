@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +25,7 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 	"github.com/ambient-code/agentic-operator/operator/archive"
 	opcache "github.com/ambient-code/agentic-operator/operator/cache"
+	"github.com/ambient-code/agentic-operator/test/testenv"
 )
 
 // history is what the adoption part stores: 1,000 sessions of which only the
@@ -37,7 +41,7 @@ const (
 
 func historyName(i int) string { return fmt.Sprintf("h-%04d", i) }
 
-// adoption runs `operator archive` (in-process, with the kubeconfig like the
+// adoption runs `operator archive` (the built binary, with the kubeconfig like the
 // operator) on a namespace of history the operator does not watch.
 func (s *suite) adoption(t *testing.T) {
 	const ns = "history"
@@ -162,9 +166,14 @@ func (s *suite) archivedNames(t *testing.T, ns string) []string {
 // other lines it printed.
 func runCommand(t *testing.T, args []string) (map[string]int, []string) {
 	t.Helper()
+	operator := filepath.Join(testenv.BinDir(t), "operator")
+	if _, err := os.Stat(operator); err != nil {
+		t.Fatalf("%s is built by `make build` (make test does): %v", operator, err)
+	}
 	var out, errOut bytes.Buffer
-	code := archive.Command(context.Background(), args, &out, &errOut)
-	require.Equal(t, 0, code, "operator archive %v: %s", args, errOut.String())
+	cmd := exec.Command(operator, append([]string{"archive"}, args...)...)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	require.NoError(t, cmd.Run(), "operator archive %v: %s", args, errOut.String())
 	counts := map[string]int{}
 	var lines []string
 	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
