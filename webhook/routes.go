@@ -1,6 +1,8 @@
-// Package webhook holds the admission handlers that make invariants I1-I3 of
-// ARCHITECTURE.md true of everything the API server stores: runner-pod labels
-// (mutating and validating) and one condition per type on AgenticSessions.
+// Package webhook holds the admission handlers that make a few things true of
+// everything the API server stores, whoever writes it: runner pods carry their
+// owner's runner labels and only the operator creates or re-parents them
+// (mutating and validating), and AgenticSessions have one condition per type.
+// The operator's label-scoped cache and pooled runner client rely on them.
 package webhook
 
 import (

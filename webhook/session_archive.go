@@ -14,9 +14,9 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 )
 
-// The archive rule (issue 7, invariant I4). The operator labels terminal sessions
-// ambient-code.io/archived and stops caching them, so a restart request on an
-// archived session would go unseen. On the main resource this rule removes the
+// The archive rule: a session with a restart request is never archived. The
+// operator labels terminal sessions ambient-code.io/archived and stops caching
+// them, so a restart request on an archived session would go unseen. On the main resource this rule removes the
 // label from the object being stored when:
 //   - UPDATE: the object asks for a restart (desired-phase=Running), whether this
 //     write set the annotation or it was already there. An archived session with

@@ -1,5 +1,5 @@
 // Package crdcompat proves that this project's CRDs are compatible with the
-// platform's (../shared/reference/*.upstream.yaml): structurally, by diffing the two
+// platform's (kept as testdata/upstream): structurally, by diffing the two
 // definitions, and behaviourally, by writing one corpus of objects to an API server
 // running each and comparing what they store.
 package crdcompat

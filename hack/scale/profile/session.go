@@ -13,8 +13,8 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 )
 
-// PlatformConditionTypes are the condition types the platform writes (reference/
-// upstream-behaviour.md); every generated session carries all of them.
+// PlatformConditionTypes are the condition types the platform's operator
+// writes; every generated session carries all of them.
 var PlatformConditionTypes = []string{"Ready", "SecretsReady", "PodCreated", "PodScheduled",
 	"RunnerStarted", "ReposReconciled", "WorkflowReconciled", "Reconciled"}
 
