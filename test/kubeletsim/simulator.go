@@ -38,9 +38,15 @@ func (s *Simulator) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 	case pod.Spec.NodeName == "":
 		return ctrl.Result{}, s.bind(ctx, log, &pod)
 	case pod.Status.Phase == "" || pod.Status.Phase == corev1.PodPending:
-		return ctrl.Result{}, s.start(ctx, log, &pod)
+		return ctrl.Result{}, s.Start(ctx, log, &pod)
 	case pod.Status.Phase == corev1.PodRunning && pod.Annotations[AnnotationExitCode] != "":
-		return ctrl.Result{}, s.exit(ctx, log, &pod)
+		code, err := strconv.ParseInt(pod.Annotations[AnnotationExitCode], 10, 32)
+		if err != nil {
+			log.Info("Ignoring an exit code that is not an integer", "annotation", AnnotationExitCode,
+				"value", pod.Annotations[AnnotationExitCode])
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, s.Exit(ctx, log, &pod, int32(code))
 	}
 	return ctrl.Result{}, nil
 }
@@ -66,8 +72,9 @@ func (s *Simulator) bind(ctx context.Context, log logr.Logger, pod *corev1.Pod) 
 	return nil
 }
 
-// start writes the status a kubelet reports once every container runs.
-func (s *Simulator) start(ctx context.Context, log logr.Logger, pod *corev1.Pod) error {
+// Start writes the status a kubelet reports once every container of pod runs.
+// Reconcile calls it for a bound pending pod; a test may call it on demand.
+func (s *Simulator) Start(ctx context.Context, log logr.Logger, pod *corev1.Pod) error {
 	now := s.now()
 	pod.Status.Phase = corev1.PodRunning
 	pod.Status.HostIP = "127.0.0.1"
@@ -87,15 +94,10 @@ func (s *Simulator) start(ctx context.Context, log logr.Logger, pod *corev1.Pod)
 	return nil
 }
 
-// exit terminates every container with the requested exit code, as if the
-// runner process had ended: 0 succeeds the pod, anything else fails it.
-func (s *Simulator) exit(ctx context.Context, log logr.Logger, pod *corev1.Pod) error {
-	code, err := strconv.ParseInt(pod.Annotations[AnnotationExitCode], 10, 32)
-	if err != nil {
-		log.Info("Ignoring an exit code that is not an integer", "annotation", AnnotationExitCode,
-			"value", pod.Annotations[AnnotationExitCode])
-		return nil
-	}
+// Exit terminates every container of pod with code, as if the runner process had
+// ended: 0 succeeds the pod, anything else fails it. Reconcile calls it when the
+// exit-code annotation asks; a test may call it on demand.
+func (s *Simulator) Exit(ctx context.Context, log logr.Logger, pod *corev1.Pod, code int32) error {
 	now := s.now()
 	reason, phase := "Completed", corev1.PodSucceeded
 	if code != 0 {
@@ -110,7 +112,7 @@ func (s *Simulator) exit(ctx context.Context, log logr.Logger, pod *corev1.Pod) 
 	pod.Status.Phase = phase
 	setConditions(pod, corev1.ConditionFalse, now)
 	pod.Status.ContainerStatuses = containerStatuses(pod, pod.Spec.Containers, corev1.ContainerState{
-		Terminated: &corev1.ContainerStateTerminated{ExitCode: int32(code), Reason: reason, StartedAt: started, FinishedAt: now},
+		Terminated: &corev1.ContainerStateTerminated{ExitCode: code, Reason: reason, StartedAt: started, FinishedAt: now},
 	}, false)
 	if err := s.Client.Status().Update(ctx, pod); err != nil {
 		return fmt.Errorf("terminating pod %s: %w", klog.KObj(pod), err)

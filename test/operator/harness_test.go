@@ -10,18 +10,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 	"github.com/ambient-code/agentic-operator/operator/manager"
+	"github.com/ambient-code/agentic-operator/test/kubeletsim"
 	"github.com/ambient-code/agentic-operator/test/testenv"
 )
 
@@ -57,48 +57,40 @@ func startOperator(t *testing.T, cfg *rest.Config, opts manager.Options) (ctrl.M
 	return testenv.StartOperator(t, cfg, opts)
 }
 
-// kubelet is a fake. No kubelet (nor scheduler) runs on envtest's control plane,
-// so the tests write the pod status a kubelet would write for the runner container.
+// kubelet drives the simulated kubelet's steps on demand. No kubelet (nor
+// scheduler) runs on envtest's control plane, and these tests choose when a
+// runner container starts or exits.
 type kubelet struct{ c client.Client }
 
-// run marks the runner container running.
+// run marks the runner pod's containers running.
 func (k kubelet) run(t *testing.T, ns, name string) {
 	t.Helper()
-	k.setStatus(t, ns, name, corev1.PodRunning, corev1.ContainerState{
-		Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()},
+	k.step(t, ns, name, func(ctx context.Context, sim *kubeletsim.Simulator, pod *corev1.Pod) error {
+		return sim.Start(ctx, logr.Discard(), pod)
 	})
 }
 
-// exit marks the runner container terminated with code.
+// exit marks the runner pod's containers terminated with code.
 func (k kubelet) exit(t *testing.T, ns, name string, code int32) {
 	t.Helper()
-	phase, reason := corev1.PodSucceeded, "Completed"
-	if code != 0 {
-		phase, reason = corev1.PodFailed, "Error"
-	}
-	k.setStatus(t, ns, name, phase, corev1.ContainerState{
-		Terminated: &corev1.ContainerStateTerminated{ExitCode: code, Reason: reason, FinishedAt: metav1.Now()},
+	k.step(t, ns, name, func(ctx context.Context, sim *kubeletsim.Simulator, pod *corev1.Pod) error {
+		return sim.Exit(ctx, logr.Discard(), pod, code)
 	})
 }
 
-func (k kubelet) setStatus(t *testing.T, ns, name string, phase corev1.PodPhase, state corev1.ContainerState) {
+func (k kubelet) step(t *testing.T, ns, name string, write func(context.Context, *kubeletsim.Simulator, *corev1.Pod) error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
+	sim := &kubeletsim.Simulator{Client: k.c}
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		pod := &corev1.Pod{}
 		if err := k.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, pod); err != nil {
 			return err
 		}
-		pod.Status.Phase = phase
-		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now()}}
-		pod.Status.ContainerStatuses = []corev1.ContainerStatus{{
-			Name: v1alpha1.RunnerContainerName, Image: pod.Spec.Containers[0].Image, State: state,
-			Ready: state.Running != nil, Started: ptr.To(state.Running != nil),
-		}}
-		return k.c.Status().Update(ctx, pod)
+		return write(ctx, sim, pod)
 	})
-	require.NoError(t, err, "fake kubelet writing status of pod %s/%s", ns, name)
+	require.NoError(t, err, "simulated kubelet writing status of pod %s/%s", ns, name)
 }
 
 // getSession reads a session from the API server.
