@@ -75,7 +75,10 @@ func New(secrets client.Reader, opts Options) (*Client, error) {
 		return nil, fmt.Errorf("parsing runner URL template %q: %w", opts.URLTemplate, err)
 	}
 	c := &Client{
-		http:    &http.Client{Transport: newTransport(opts), Timeout: opts.Timeout},
+		http: &http.Client{Transport: newTransport(opts), Timeout: opts.Timeout,
+			// Never follow a redirect: Go keeps custom headers across hosts, so the
+			// session token would go wherever a Location header points.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		base:    base,
 		secrets: secrets,
 		timeout: opts.Timeout,

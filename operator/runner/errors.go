@@ -6,13 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strconv"
-	"unicode/utf8"
+	"net/http"
 )
-
-// maxQuotedBytes is how much of an error body goes into the error message: enough
-// to recognise the runner's complaint, short enough for a condition message.
-const maxQuotedBytes = 256
 
 // Condition reasons for a failed runner call.
 const (
@@ -22,16 +17,25 @@ const (
 	ReasonTokenUnavailable  = "TokenUnavailable"
 )
 
-// StatusError is a runner answer other than 200.
+// StatusError is a runner answer other than 200. It keeps the body's length, not
+// its bytes: whatever answered may not be the runner, and what it wrote must not
+// reach the session's status, where anyone who can read the session sees it.
 type StatusError struct {
 	Path string
 	Code int
-	// Body is the start of the response body, quoted and shortened.
-	Body string
+	// BodyBytes is the length of the body as read, at most MaxBodyBytes;
+	// BodyCut says the body went on past that.
+	BodyBytes int64
+	BodyCut   bool
 }
 
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("runner answered %d to %s: %s", e.Code, e.Path, e.Body)
+	more := ""
+	if e.BodyCut {
+		more = " or more"
+	}
+	return fmt.Sprintf("runner answered %d %s to %s (a %d%s byte body, not copied)",
+		e.Code, http.StatusText(e.Code), e.Path, e.BodyBytes, more)
 }
 
 // TokenError is a failure to read the token Secret (other than its absence).
@@ -57,24 +61,15 @@ func Reason(err error) string {
 	}
 }
 
-// readErrorBody reads at most MaxBodyBytes of body, keeps only its first
-// maxQuotedBytes and returns them quoted, marked when cut. Reading on past the
-// kept prefix (still bounded) lets a modest error body free its connection.
-func readErrorBody(body io.Reader) string {
-	limited := io.LimitReader(body, MaxBodyBytes)
-	buf := make([]byte, maxQuotedBytes)
-	n, _ := io.ReadFull(limited, buf)
-	rest, _ := io.Copy(io.Discard, limited)
-	kept := buf[:n]
-	if rest > 0 {
-		// Do not split a UTF-8 sequence at the cut.
-		for len(kept) > 0 && !utf8.Valid(kept) && len(buf[:n])-len(kept) < utf8.UTFMax {
-			kept = kept[:len(kept)-1]
-		}
+// measureErrorBody reads at most MaxBodyBytes of body and returns how many bytes
+// it read and whether the body went on. Reading it (still bounded) lets a modest
+// error body free its connection.
+func measureErrorBody(body io.Reader) (n int64, cut bool) {
+	n, _ = io.Copy(io.Discard, io.LimitReader(body, MaxBodyBytes))
+	if n == MaxBodyBytes {
+		var one [1]byte
+		m, _ := body.Read(one[:])
+		cut = m > 0
 	}
-	quoted := strconv.Quote(string(kept))
-	if rest > 0 {
-		quoted += "…"
-	}
-	return quoted
+	return n, cut
 }

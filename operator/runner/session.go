@@ -117,5 +117,6 @@ func (r *Runner) post(ctx context.Context, path string, payload any) error {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, MaxBodyBytes))
 		return nil
 	}
-	return &StatusError{Path: path, Code: resp.StatusCode, Body: readErrorBody(resp.Body)}
+	n, cut := measureErrorBody(resp.Body)
+	return &StatusError{Path: path, Code: resp.StatusCode, BodyBytes: n, BodyCut: cut}
 }

@@ -136,7 +136,7 @@ func (s *suite) hugeErrorBodyIsBounded(t *testing.T) {
 	t.Logf("%d calls answered with a %d MiB body cost %d KiB of allocations in the whole test process; condition message %d bytes: %s",
 		calls, hugeBody>>20, (after.TotalAlloc-before.TotalAlloc)>>10, len(c.Message), c.Message)
 	assert.Equal(t, runner.ReasonRunnerError, c.Reason)
-	assert.Contains(t, c.Message, "runner answered 500 to /repos/add")
+	assert.Contains(t, c.Message, "runner answered 500 Internal Server Error to /repos/add (a 65536 or more byte body, not copied)")
 	assert.LessOrEqual(t, len(c.Message), 512)
 	// Reading one body whole would allocate at least its 50 MiB.
 	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(hugeBody))
