@@ -70,7 +70,7 @@ func startWebhook(t *testing.T) *webhookServer {
 	require.NoError(t, err)
 	ws := &webhookServer{ca: ca.CertPEM}
 	mux := http.NewServeMux()
-	for path, h := range webhook.Routes(webhook.Options{}) {
+	for path, h := range webhook.Routes(webhook.Options{RunnerCreators: []string{testenv.AdminUser}}) {
 		mux.Handle(path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if ws.down.Load() {
 				http.Error(w, "webhook down for the test", http.StatusServiceUnavailable)

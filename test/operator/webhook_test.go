@@ -48,7 +48,7 @@ func installWebhook(t *testing.T, env *testenv.Env) *webhookServer {
 
 	ws := &webhookServer{requests: map[string]*atomic.Int64{}}
 	mux := http.NewServeMux()
-	for path, h := range webhook.Routes(webhook.Options{}) {
+	for path, h := range webhook.Routes(webhook.Options{RunnerCreators: []string{testenv.AdminUser}}) {
 		n := &atomic.Int64{}
 		ws.requests[path] = n
 		mux.Handle(path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -58,6 +58,11 @@ type Options struct {
 	APIServerArgs map[string][]string
 }
 
+// AdminUser is the username of ControlPlane.Config. The suites run the operator
+// in-process with that configuration, so it is also the operator's identity, the
+// one the webhook's runner-creator rules must let through.
+const AdminUser = "admin"
+
 // StartControlPlane starts etcd and kube-apiserver from binDir with the CRDs of
 // opts.CRDPaths installed and established. Stop stops them.
 func StartControlPlane(binDir string, opts Options) (*ControlPlane, error) {
