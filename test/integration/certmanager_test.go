@@ -18,6 +18,7 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 	"github.com/ambient-code/agentic-operator/test/certmanager"
 	"github.com/ambient-code/agentic-operator/test/manifests"
+	"github.com/ambient-code/agentic-operator/test/testenv"
 )
 
 // certManagerWiring installs cert-manager's CRDs and config/ as shipped, issues
@@ -68,7 +69,7 @@ func (s *suite) certManagerWiring(t *testing.T) {
 	// Before cainjector runs the configurations carry no caBundle, so the API
 	// server cannot verify the webhook's certificate and, failing closed,
 	// refuses runner pods: the TLS check is real.
-	eventually(t, time.Minute, "runner pods refused for an unverifiable certificate", func(ctx context.Context) error {
+	testenv.Eventually(t, time.Minute, "runner pods refused for an unverifiable certificate", func(ctx context.Context) error {
 		err := c.Create(ctx, runnerPod(session, nil), client.DryRunAll)
 		if err != nil && strings.Contains(err.Error(), "x509: certificate signed by unknown authority") {
 			t.Logf("before injection: %v", err)
@@ -84,11 +85,11 @@ func (s *suite) certManagerWiring(t *testing.T) {
 	// serving leaf) into every webhook of both configurations.
 	wantCA := servingSecret.Data[cmmeta.TLSCAKey]
 	require.Equal(t, caSecret.Data[corev1.TLSCertKey], wantCA, "the serving Secret's ca.crt is the CA certificate")
-	eventually(t, time.Minute, "caBundle injected into both webhook configurations", func(ctx context.Context) error {
+	testenv.Eventually(t, time.Minute, "caBundle injected into both webhook configurations", func(ctx context.Context) error {
 		return certmanager.CABundlesEqual(ctx, c, wantCA, 3)
 	})
 
-	eventually(t, time.Minute, "runner pods labelled through the Service", func(ctx context.Context) error {
+	testenv.Eventually(t, time.Minute, "runner pods labelled through the Service", func(ctx context.Context) error {
 		pod := runnerPod(session, nil)
 		if err := c.Create(ctx, pod, client.DryRunAll); err != nil {
 			return err

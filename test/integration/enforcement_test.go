@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/test/testenv"
 )
 
 const kubectlTimeout = time.Minute
@@ -128,7 +129,7 @@ func (s *suite) transparentEnforcement(t *testing.T) {
 		session := createSession(t, s.env, ns, "counted")
 		_, _, err = kubectl(manifest(t, runnerPod(session, nil)), "create", "-f", "-")
 		require.NoError(t, err)
-		eventually(t, time.Minute, "webhook requests counted", func(context.Context) error {
+		testenv.Eventually(t, time.Minute, "webhook requests counted", func(context.Context) error {
 			if got := proc.Requests(t); got < before+2 {
 				return fmt.Errorf("%v requests, want at least %v (mutating and validating)", got, before+2)
 			}

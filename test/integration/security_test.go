@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/test/testenv"
 )
 
 const (
@@ -158,7 +159,7 @@ func (s *suite) runnerIdentity(t *testing.T) {
 		}
 		wrong := []string{"label", "pod", "legacy-runner", v1alpha1.LabelSession + "=victim"}
 		// The API server learns the namespace's new label from its informer.
-		eventually(t, kubectlTimeout, "the namespace under the webhook", func(context.Context) error {
+		testenv.Eventually(t, kubectlTimeout, "the namespace under the webhook", func(context.Context) error {
 			stderr, err := inLegacy(member, append(wrong, "--dry-run=server")...)
 			if err == nil || !strings.Contains(stderr, "is invalid") {
 				return fmt.Errorf("not refused yet: %v %s", err, stderr)

@@ -42,7 +42,7 @@ func TestWebhookOnRealAPIServer(t *testing.T) {
 		"egress-selector-config-file": {proxy.configFile},
 	}})
 	// controller-runtime's logs (cainjector's) are shown only on failure.
-	logs := &lockedBuffer{}
+	logs := &testenv.LockedBuffer{}
 	ctrl.SetLogger(zap.New(zap.WriteTo(logs)))
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -103,7 +103,7 @@ func (s *suite) install(t *testing.T, objs []*unstructured.Unstructured) {
 func (s *suite) waitEnforced(t *testing.T, ns string) {
 	t.Helper()
 	probe := createSessionOnce(t, s.env, ns, "enforcement-probe")
-	eventually(t, time.Minute, "runner pods labelled by the webhook", func(ctx context.Context) error {
+	testenv.Eventually(t, time.Minute, "runner pods labelled by the webhook", func(ctx context.Context) error {
 		pod := runnerPod(probe, nil)
 		if err := s.env.Client.Create(ctx, pod, client.DryRunAll); err != nil {
 			return err

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"context"
 	"net"
 	"net/http"
 	"os/exec"
@@ -43,7 +42,7 @@ type webhookProc struct {
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	exited chan struct{}
-	out    *lockedBuffer
+	out    *testenv.LockedBuffer
 }
 
 func newWebhookProc(t *testing.T, bin, certDir string) *webhookProc {
@@ -67,7 +66,7 @@ func (w *webhookProc) Start(t *testing.T) {
 		"--health-probe-bind-address="+w.probeAddr,
 		"--metrics-bind-address="+w.metricsAddr,
 	)
-	out := &lockedBuffer{}
+	out := &testenv.LockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		w.mu.Unlock()
@@ -160,13 +159,4 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
-}
-
-// lockedBuffer and eventually are the harness's, under the names this suite
-// has always used.
-type lockedBuffer = testenv.LockedBuffer
-
-func eventually(t *testing.T, timeout time.Duration, what string, cond func(ctx context.Context) error) {
-	t.Helper()
-	testenv.Eventually(t, timeout, what, cond)
 }
