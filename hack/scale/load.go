@@ -11,6 +11,7 @@ import (
 
 	"github.com/ambient-code/agentic-operator/hack/scale/cluster"
 	"github.com/ambient-code/agentic-operator/hack/scale/profile"
+	"github.com/ambient-code/agentic-operator/test/testenv"
 )
 
 // runLoad loads the profile into the cluster of --kubeconfig and prints what it did.
@@ -30,7 +31,7 @@ func runLoad(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("loading kubeconfig: %w", err)
 	}
 	cfg = cluster.Fast(cfg)
-	core, c, err := cluster.Clients(cfg, cluster.NewScheme())
+	core, c, err := cluster.Clients(cfg, testenv.NewScheme())
 	if err != nil {
 		return err
 	}

@@ -36,9 +36,6 @@ func Start(binDir, crdDir string) (*Cluster, error) {
 	return &Cluster{ControlPlane: cp}, nil
 }
 
-// NewScheme knows client-go's types and vteam.ambient-code/v1alpha1.
-func NewScheme() *runtime.Scheme { return testenv.NewScheme() }
-
 // Fast copies cfg with client-side throttling lifted: the benchmark measures the
 // server and the operator, not client-go's default 5 QPS. No overall timeout: it
 // would cut the informers' watches.

@@ -11,8 +11,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/ambient-code/agentic-operator/hack/scale/cluster"
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/test/testenv"
 )
 
 // Naive is the configuration the audit describes, what the platform's operator
@@ -30,7 +30,7 @@ func init() {
 }
 
 func startNaive(ctx context.Context, cfg *rest.Config) (Running, error) {
-	c, err := cache.New(cfg, cache.Options{Scheme: cluster.NewScheme()})
+	c, err := cache.New(cfg, cache.Options{Scheme: testenv.NewScheme()})
 	if err != nil {
 		return Running{}, fmt.Errorf("building naive cache: %w", err)
 	}

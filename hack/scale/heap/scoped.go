@@ -9,9 +9,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/ambient-code/agentic-operator/hack/scale/cluster"
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 	opcache "github.com/ambient-code/agentic-operator/operator/cache"
+	"github.com/ambient-code/agentic-operator/test/testenv"
 )
 
 // Scoped is the operator's cache options without archiving: the cache scope's step on its
@@ -30,7 +30,7 @@ func init() {
 }
 
 func startScoped(ctx context.Context, cfg *rest.Config) (Running, error) {
-	opts := opcache.Options(cluster.NewScheme(), opcache.Scope{})
+	opts := opcache.Options(testenv.NewScheme(), opcache.Scope{})
 	for obj, by := range opts.ByObject {
 		if _, ok := obj.(*v1alpha1.AgenticSession); ok {
 			by.Label = nil
