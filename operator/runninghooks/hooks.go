@@ -39,10 +39,11 @@ type Set struct {
 	Runners *runner.Client
 }
 
-// New builds the hooks. secrets reads token Secrets uncached (the manager's
-// APIReader); cached reads ProjectSettings from the manager's cache.
-func New(secrets, cached client.Reader, cfg Config) (*Set, error) {
-	runners, err := runner.New(secrets, cfg.Runner)
+// New builds the hooks. live is the manager's uncached APIReader: it reads token
+// Secrets and checks a session is current before its runner is called; cached
+// reads ProjectSettings from the manager's cache.
+func New(live, cached client.Reader, cfg Config) (*Set, error) {
+	runners, err := runner.New(live, cfg.Runner)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +54,7 @@ func New(secrets, cached client.Reader, cfg Config) (*Set, error) {
 	return &Set{Runners: runners, Hooks: []session.RunningHook{
 		Inactivity{Checker: &inactivity.Checker{Clock: clk, Default: cfg.DefaultInactivityTimeout,
 			Projects: inactivity.CacheSource{Reader: cached}}},
-		Repos{Syncer: &reposync.Syncer{Runners: runners, Clock: clk}},
+		Repos{Syncer: &reposync.Syncer{Runners: runners, Clock: clk}, Live: live},
 	}}, nil
 }
 
@@ -88,7 +89,11 @@ func (h Inactivity) Running(ctx context.Context, s *v1alpha1.AgenticSession) (se
 }
 
 // Repos keeps the runner's repositories and workflow in step with the spec.
-type Repos struct{ Syncer *reposync.Syncer }
+type Repos struct {
+	Syncer *reposync.Syncer
+	// Live reads the session's current version, uncached.
+	Live client.Reader
+}
 
 // Running implements session.RunningHook. A session whose generation was synced
 // and whose conditions say so needs no work, so steady-state reconciles of
@@ -98,6 +103,14 @@ func (h Repos) Running(ctx context.Context, s *v1alpha1.AgenticSession) (session
 	if s.Generation == st.ObservedGeneration &&
 		isTrue(st, reposync.CondReposReconciled) && isTrue(st, reposync.CondWorkflowReconciled) {
 		return session.HookResult{}, nil
+	}
+	// The diff is taken from the cached status. Right after the reconcile that
+	// created the pod (and recorded its starting repos) or the one that last
+	// synced, the cache may still hold the status before that write, and a diff
+	// from it would repeat calls the runner has had. One metadata read, only
+	// when there is something to sync.
+	if current, err := session.IsCurrent(ctx, h.Live, s); err != nil || !current {
+		return session.HookResult{Behind: !current}, err
 	}
 	if err := h.Syncer.Sync(ctx, s, st); err != nil {
 		return session.HookResult{}, fmt.Errorf("syncing the runner: %w", err)

@@ -21,7 +21,7 @@ import (
 )
 
 // TestRunningSessionsOnRealAPIServer runs the operator (manager, session
-// reconciler, issue 5 hooks) against a real API server and a fake runner.
+// reconciler, running-session hooks) against a real API server and a fake runner.
 func TestRunningSessionsOnRealAPIServer(t *testing.T) {
 	s := startSuite(t)
 	t.Run("SpecEditsReachTheRunner", s.specEditsReachTheRunner)

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/stretchr/testify/require"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -27,6 +27,7 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/runner"
 	"github.com/ambient-code/agentic-operator/operator/runner/runnertest"
 	"github.com/ambient-code/agentic-operator/operator/session"
+	"github.com/ambient-code/agentic-operator/test/kubeletsim"
 	"github.com/ambient-code/agentic-operator/test/testenv"
 )
 
@@ -120,7 +121,11 @@ func startSuite(t *testing.T) *suite {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
-	go runKubelet(ctx, env.Client)
+	go func() {
+		if err := kubeletsim.Run(ctx, env.Config, logr.Discard()); err != nil {
+			t.Errorf("simulated kubelet: %v", err)
+		}
+	}()
 	var once sync.Once
 	var stopErr error
 	stop := func() error {
@@ -165,38 +170,6 @@ func (b *logBuffer) tail(n int) string {
 		s = s[len(s)-n:]
 	}
 	return s
-}
-
-// runKubelet marks pending runner pods as running, as a kubelet would; pods are
-// never bound to a node, so a delete takes effect at once.
-func runKubelet(ctx context.Context, c client.Client) {
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		var pods corev1.PodList
-		// Only pending pods come back, so this stays cheap as sessions pile up.
-		if err := c.List(ctx, &pods, client.MatchingLabels{v1alpha1.LabelRunner: v1alpha1.ValueTrue},
-			client.MatchingFields{"status.phase": string(corev1.PodPending)}); err != nil {
-			continue
-		}
-		for i := range pods.Items {
-			p := &pods.Items[i]
-			if p.DeletionTimestamp != nil {
-				continue
-			}
-			now := metav1.Now()
-			p.Status.Phase = corev1.PodRunning
-			p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: now}}
-			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: v1alpha1.RunnerContainerName, Ready: true,
-				State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}}}
-			_ = c.Status().Update(ctx, p)
-		}
-	}
 }
 
 func (s *suite) namespace(t *testing.T, name string, managed bool) {

@@ -35,20 +35,30 @@ func (r *Reconciler) runnerPod(ctx context.Context, s *v1alpha1.AgenticSession) 
 	return pod, nil
 }
 
-// current reports whether the cached s is the API server's current version. It
-// reads metadata only. When it is not, the newer version is on its way through
-// the watch and will be reconciled.
+// current reports whether the cached s is the API server's current version; see
+// IsCurrent.
 func (r *Reconciler) current(ctx context.Context, s *v1alpha1.AgenticSession) (bool, error) {
-	live := &metav1.PartialObjectMetadata{}
-	live.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(v1alpha1.KindAgenticSession))
-	err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(s), live)
+	return IsCurrent(ctx, r.APIReader, s)
+}
+
+// IsCurrent reports whether s, read from the cache, is the API server's current
+// version, reading metadata only through live (an uncached reader). A reconcile
+// that acts outside the API server (creating a runner, calling one) checks first:
+// its own last status write may not be in the cache yet, and acting on the older
+// version would repeat what that write recorded. When it is not current, the newer
+// version is on its way through the watch and will be reconciled.
+func IsCurrent(ctx context.Context, live client.Reader, s *v1alpha1.AgenticSession) (bool, error) {
+	meta := &metav1.PartialObjectMetadata{}
+	meta.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(v1alpha1.KindAgenticSession))
+	err := live.Get(ctx, client.ObjectKeyFromObject(s), meta)
 	switch {
 	case apierrors.IsNotFound(err):
 		return false, nil
 	case err != nil:
 		return false, fmt.Errorf("reading current version of %s: %w", klog.KObj(s), err)
-	case live.ResourceVersion != s.ResourceVersion:
-		log.FromContext(ctx).V(1).Info("Cached session is behind; waiting for the newer version before starting a runner")
+	case meta.ResourceVersion != s.ResourceVersion:
+		log.FromContext(ctx).V(1).Info("Cached session is behind; waiting for the newer version",
+			"cached", s.ResourceVersion, "current", meta.ResourceVersion)
 		return false, nil
 	}
 	return true, nil

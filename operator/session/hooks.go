@@ -31,6 +31,10 @@ type HookResult struct {
 	// the reconciler writes desired-phase=Stopped and this stop-reason, as a user
 	// stop would, and the normal stop path follows.
 	StopReason string
+	// Behind says the hook found the session it was given older than the API
+	// server's (IsCurrent) and did nothing: the reconciler then writes nothing
+	// either, since the newer version is on its way through the watch.
+	Behind bool
 }
 
 // merge folds a hook's result into the reconcile's.
@@ -41,12 +45,13 @@ func (r HookResult) merge(o HookResult) HookResult {
 	if r.StopReason == "" {
 		r.StopReason = o.StopReason
 	}
+	r.Behind = r.Behind || o.Behind
 	return r
 }
 
 // SettledHook is called for a terminal session once nothing is left to do: its
-// phase is recorded, its runner pod and Service are gone. Issue 7 archives such
-// sessions here. Like RunningHook it must not block beyond its own timeout; an
+// phase is recorded, its runner pod and Service are gone. The archiver files such
+// sessions away here. Like RunningHook it must not block beyond its own timeout; an
 // error is retried with backoff.
 type SettledHook interface {
 	Settled(ctx context.Context, s *v1alpha1.AgenticSession) error

@@ -99,6 +99,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	var hookErr error
 	if d.Phase == v1alpha1.PhaseRunning && after.State == PodRunning {
 		res, hookErr = r.runHooks(ctx, s, st)
+		if res.Behind {
+			return reconcile.Result{}, nil
+		}
 	}
 
 	updated, err := r.patchStatus(ctx, s, st)
@@ -138,6 +141,9 @@ func (r *Reconciler) runHooks(ctx context.Context, s *v1alpha1.AgenticSession, s
 	for _, h := range r.RunningHooks {
 		hr, err := h.Running(ctx, view)
 		res = res.merge(hr)
+		if res.Behind {
+			return res, nil
+		}
 		if err != nil {
 			r.Recorder.Eventf(s, nil, "Warning", "RunningHookFailed", "Reconcile", "%v", err)
 			*st = view.Status
