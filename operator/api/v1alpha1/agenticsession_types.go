@@ -35,7 +35,8 @@ type AgenticSessionSpec struct {
 	// +optional
 	StopOnRunFinished *bool `json:"stopOnRunFinished,omitempty"`
 	// EnvironmentVariables are injected into the runner's containers; reserved
-	// names set by the operator cannot be overridden.
+	// names set by the operator cannot be overridden. A name a pod cannot carry
+	// (empty, containing '=', or not printable ASCII) fails the session.
 	// +optional
 	EnvironmentVariables map[string]string `json:"environmentVariables,omitempty"`
 	// MCPServers customise the MCP servers of this session.
@@ -220,7 +221,9 @@ type Condition struct {
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 }
 
-// AgenticSession is one AI coding session; the operator runs it as a runner pod.
+// AgenticSession is one AI coding session; the operator runs it as a runner pod
+// behind the Service session-<name>, so a session whose name has more than 55
+// characters or a dot fails: that Service name would not be a DNS label.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Namespaced,shortName=as
