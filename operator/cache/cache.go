@@ -5,8 +5,11 @@
 // What is cached (one informer each, every object with managedFields and kubectl's
 // last-applied annotation stripped, see transform.go):
 //   - Pods labelled ambient-code.io/runner=true (the webhook guarantees every runner
-//     pod carries it and no other pod does, invariants I1 and I2), without their
-//     spec and with only the status the session reconciler reads;
+//     pod carries it and no other pod does, invariants I1 and I2, but only in
+//     managed namespaces: elsewhere anyone may label a pod so), each cut to its
+//     identity, the three runner labels, its controller reference and, when a
+//     session controls it, the status the session reconciler reads, so that a
+//     foreign pod costs the same few hundred bytes whatever it carries;
 //   - Namespaces labelled ambient-code.io/managed=true, identity and phase only;
 //   - AgenticSessions not labelled ambient-code.io/archived, and ProjectSettings,
 //     as typed objects.

@@ -3,6 +3,8 @@ package cache
 import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	toolscache "k8s.io/client-go/tools/cache"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
@@ -17,8 +19,9 @@ const LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 // patches computed between a cached object and its modified copy, so a field that
 // is absent from both never appears in a patch, and runner pods and namespaces are
 // never written at all (pods are only created from scratch and deleted by UID).
-// Each transform mutates in place (client-go hands it the freshly decoded object)
-// and is idempotent, as client-go asks.
+// Each transform mutates in place or returns a smaller copy (client-go hands it
+// the freshly decoded object, which nothing else holds) and is idempotent, as
+// client-go asks.
 
 // StripObject drops managedFields and kubectl's last-applied annotation: nothing
 // in the operator reads either. It is the transform of sessions and
@@ -39,31 +42,80 @@ func StripObject(obj any) (any, error) {
 }
 
 // SlimPod keeps of a runner pod what the session reconciler reads: its identity
-// and ownerReferences (metav1.IsControlledBy, the Owns watch, the UID-precondition
-// delete), labels, deletionTimestamp, and the status session.Observe classifies
-// (phase, reason, message, the PodScheduled condition and the runner container's
-// state). The spec is dropped: the operator built it and never reads it back, and
-// with the session's env vars it is most of a runner pod's size.
+// (name, namespace, UID for the precondition on delete, resourceVersion),
+// deletionTimestamp, the three runner labels, the controller reference
+// (metav1.IsControlledBy and the Owns watch read only that one) and, for a pod
+// an AgenticSession controls, the status session.Observe classifies (phase,
+// reason, message, the PodScheduled condition and the runner container's state).
+//
+// Everything else goes, because anyone who may create pods in any namespace can
+// put the runner label on one and so into this cache: other labels, other
+// ownerReferences, finalizers and annotations are unbounded in number and the
+// reconciler reads none of them, so a pod costs the same few hundred bytes
+// whatever its author filled it with. The spec goes too: the operator built it
+// and never reads it back, and with the session's env vars it is most of a
+// runner pod's size.
 func SlimPod(obj any) (any, error) {
 	pod, ok := obj.(*corev1.Pod)
 	if !ok {
 		return StripObject(obj)
 	}
-	pod.ManagedFields, pod.Annotations = nil, nil
-	pod.Spec = corev1.PodSpec{}
-	st := corev1.PodStatus{Phase: pod.Status.Phase, Reason: pod.Status.Reason, Message: pod.Status.Message}
-	for _, c := range pod.Status.Conditions {
+	slim := &corev1.Pod{
+		TypeMeta: pod.TypeMeta,
+		ObjectMeta: metav1.ObjectMeta{
+			Name:              pod.Name,
+			Namespace:         pod.Namespace,
+			UID:               pod.UID,
+			ResourceVersion:   pod.ResourceVersion,
+			DeletionTimestamp: pod.DeletionTimestamp,
+			Labels:            runnerLabels(pod.Labels),
+		},
+	}
+	if ref := metav1.GetControllerOfNoCopy(pod); ref != nil {
+		slim.OwnerReferences = []metav1.OwnerReference{*ref}
+		if isSession(ref) {
+			slim.Status = observedStatus(&pod.Status)
+		}
+	}
+	return slim, nil
+}
+
+// runnerLabels returns the runner labels among l, nil when there are none.
+func runnerLabels(l map[string]string) map[string]string {
+	var out map[string]string
+	for _, k := range []string{v1alpha1.LabelRunner, v1alpha1.LabelSession, v1alpha1.LabelApp} {
+		if v, ok := l[k]; ok {
+			if out == nil {
+				out = make(map[string]string, 3)
+			}
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// isSession reports whether ref names an AgenticSession, in any version of its
+// group. The UID is not checked here: the reconciler compares it with the
+// session's own.
+func isSession(ref *metav1.OwnerReference) bool {
+	gv, err := schema.ParseGroupVersion(ref.APIVersion)
+	return err == nil && gv.Group == v1alpha1.GroupVersion.Group && ref.Kind == v1alpha1.KindAgenticSession
+}
+
+// observedStatus is the part of st that session.Observe reads.
+func observedStatus(st *corev1.PodStatus) corev1.PodStatus {
+	out := corev1.PodStatus{Phase: st.Phase, Reason: st.Reason, Message: st.Message}
+	for _, c := range st.Conditions {
 		if c.Type == corev1.PodScheduled {
-			st.Conditions = []corev1.PodCondition{{Type: c.Type, Status: c.Status, Reason: c.Reason, Message: c.Message}}
+			out.Conditions = []corev1.PodCondition{{Type: c.Type, Status: c.Status, Reason: c.Reason, Message: c.Message}}
 		}
 	}
-	for _, cs := range pod.Status.ContainerStatuses {
+	for _, cs := range st.ContainerStatuses {
 		if cs.Name == v1alpha1.RunnerContainerName {
-			st.ContainerStatuses = []corev1.ContainerStatus{{Name: cs.Name, State: cs.State}}
+			out.ContainerStatuses = []corev1.ContainerStatus{{Name: cs.Name, State: cs.State}}
 		}
 	}
-	pod.Status = st
-	return pod, nil
+	return out
 }
 
 // SlimNamespace keeps of a managed namespace its metadata without labels and

@@ -16,14 +16,24 @@ import (
 
 var managedFields = []metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationApply}}
 
+// sessionRef is the controller reference the operator puts on runner pods.
+var sessionRef = metav1.OwnerReference{APIVersion: "vteam.ambient-code/v1alpha1", Kind: "AgenticSession", Name: "s", UID: "s-uid",
+	Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}
+
 func runnerPod() *corev1.Pod {
 	now := metav1.NewTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: "s-runner", Namespace: "proj", UID: "pod-uid", ResourceVersion: "42",
-			Labels:            map[string]string{v1alpha1.LabelRunner: v1alpha1.ValueTrue},
+			GenerateName:      "s-",
+			CreationTimestamp: now,
+			Labels:            map[string]string{v1alpha1.LabelRunner: v1alpha1.ValueTrue, v1alpha1.LabelSession: "s", v1alpha1.LabelApp: v1alpha1.RunnerAppName, "team": "a"},
 			Annotations:       map[string]string{"openshift.io/scc": "restricted-v2"},
-			OwnerReferences:   []metav1.OwnerReference{{APIVersion: "vteam.ambient-code/v1alpha1", Kind: "AgenticSession", Name: "s", UID: "s-uid", Controller: ptr.To(true)}},
+			OwnerReferences: []metav1.OwnerReference{
+				{APIVersion: "v1", Kind: "ConfigMap", Name: "other", UID: "cm-uid"},
+				sessionRef,
+			},
+			Finalizers:        []string{"example.com/hold"},
 			DeletionTimestamp: &now,
 			ManagedFields:     managedFields,
 		},
@@ -60,8 +70,9 @@ func TestSlimPodKeepsWhatTheSessionReconcilerReads(t *testing.T) {
 	assert.Equal(t, "proj", slim.Namespace)
 	assert.EqualValues(t, "pod-uid", slim.UID, "deletes carry a UID precondition")
 	assert.Equal(t, "42", slim.ResourceVersion)
-	assert.Equal(t, runnerPod().OwnerReferences, slim.OwnerReferences, "Owns and IsControlledBy read ownerReferences")
-	assert.Equal(t, runnerPod().Labels, slim.Labels)
+	assert.Equal(t, []metav1.OwnerReference{sessionRef}, slim.OwnerReferences, "Owns and IsControlledBy read the controller reference, and only it")
+	assert.True(t, metav1.IsControlledBy(slim, &v1alpha1.AgenticSession{ObjectMeta: metav1.ObjectMeta{UID: "s-uid"}}))
+	assert.Equal(t, v1alpha1.RunnerLabels("s"), slim.Labels, "the three runner labels, no other")
 	assert.NotNil(t, slim.DeletionTimestamp)
 	assert.Equal(t, corev1.PodFailed, slim.Status.Phase)
 	assert.Equal(t, "Evicted", slim.Status.Reason)
@@ -70,6 +81,9 @@ func TestSlimPodKeepsWhatTheSessionReconcilerReads(t *testing.T) {
 	// Dropped: nothing reads them.
 	assert.Nil(t, slim.ManagedFields)
 	assert.Nil(t, slim.Annotations)
+	assert.Nil(t, slim.Finalizers)
+	assert.Empty(t, slim.GenerateName)
+	assert.True(t, slim.CreationTimestamp.IsZero())
 	assert.Equal(t, corev1.PodSpec{}, slim.Spec)
 	assert.Empty(t, slim.Status.PodIP)
 	assert.Empty(t, slim.Status.HostIP)
@@ -172,4 +186,42 @@ func TestOptionsUseTheSlimTransforms(t *testing.T) {
 	out, err := opts.DefaultTransform(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{ManagedFields: managedFields}})
 	require.NoError(t, err)
 	assert.Nil(t, out.(*corev1.Pod).ManagedFields)
+}
+
+func TestSlimPodKeepsNoStatusOfAPodNoSessionControls(t *testing.T) {
+	for name, refs := range map[string][]metav1.OwnerReference{
+		"no owner":                        nil,
+		"an owner that is not controller": {{APIVersion: sessionRef.APIVersion, Kind: sessionRef.Kind, Name: "s", UID: "s-uid"}},
+		"a controller of another kind":    {{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "rs", UID: "rs-uid", Controller: ptr.To(true)}},
+		"a controller of another group":   {{APIVersion: "example.com/v1", Kind: "AgenticSession", Name: "s", UID: "s-uid", Controller: ptr.To(true)}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			pod := runnerPod()
+			pod.OwnerReferences = refs
+			out, err := SlimPod(pod)
+			require.NoError(t, err)
+			slim := out.(*corev1.Pod)
+			assert.Equal(t, corev1.PodStatus{}, slim.Status, "the reconciler reads the status only of a pod its session controls")
+			assert.Equal(t, v1alpha1.RunnerLabels("s"), slim.Labels)
+			if ref := metav1.GetControllerOf(pod); ref != nil {
+				assert.Equal(t, []metav1.OwnerReference{*ref}, slim.OwnerReferences, "PodNameConflict reads who controls it")
+			} else {
+				assert.Nil(t, slim.OwnerReferences)
+			}
+		})
+	}
+	// A later version of the session API still counts as a session.
+	pod := runnerPod()
+	pod.OwnerReferences[1].APIVersion = "vteam.ambient-code/v1beta1"
+	out, err := SlimPod(pod)
+	require.NoError(t, err)
+	assert.Equal(t, corev1.PodFailed, out.(*corev1.Pod).Status.Phase)
+}
+
+func TestSlimPodWithoutRunnerLabelsHasNoLabelMap(t *testing.T) {
+	pod := runnerPod()
+	pod.Labels = map[string]string{"only": "filler"}
+	out, err := SlimPod(pod)
+	require.NoError(t, err)
+	assert.Nil(t, out.(*corev1.Pod).Labels)
 }
