@@ -95,7 +95,7 @@ func (r gated) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.
 		if _, seen := r.gate.logged.Get(key); !seen {
 			r.gate.logged.Add(key, struct{}{})
 			log.FromContext(ctx).Info("Ignoring an object in a namespace that is not managed",
-				"kind", r.kind, "object", req.NamespacedName, "label", v1alpha1.LabelManaged+"="+v1alpha1.ValueTrue)
+				"kind", r.kind, "ignored", req.NamespacedName.String(), "label", v1alpha1.LabelManaged+"="+v1alpha1.ValueTrue)
 		}
 		return reconcile.Result{}, nil
 	}

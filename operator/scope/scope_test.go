@@ -76,7 +76,7 @@ func TestOnlyPassesManagedNamespacesAndLogsEachIgnoredObjectOnce(t *testing.T) {
 	require.Len(t, lines, 1, "logged once per object")
 	assert.Contains(t, lines[0], `"kind"="AgenticSession"`)
 	assert.Contains(t, lines[0], `"label"="ambient-code.io/managed=true"`)
-	assert.Contains(t, lines[0], "elsewhere")
+	assert.Contains(t, lines[0], `"ignored"="elsewhere/s"`)
 
 	_, err = r.Reconcile(ctx, req("elsewhere", "other"))
 	require.NoError(t, err)
