@@ -113,7 +113,9 @@ func TestGateRemembersABoundedNumberOfObjects(t *testing.T) {
 func TestOnlyFailsWhenTheCacheFails(t *testing.T) {
 	boom := errors.New("cache stopped")
 	c := interceptor.NewClient(fake.NewClientBuilder().WithScheme(scheme(t)).Build(), interceptor.Funcs{
-		Get: func(context.Context, client.WithWatch, client.ObjectKey, client.Object, ...client.GetOption) error { return boom },
+		Get: func(context.Context, client.WithWatch, client.ObjectKey, client.Object, ...client.GetOption) error {
+			return boom
+		},
 	})
 	inner := &recorder{}
 	_, err := NewGate(c, 0).Only("AgenticSession", inner).Reconcile(log.IntoContext(context.Background(), logr.Discard()), req("proj", "s"))
@@ -154,7 +156,9 @@ func TestOnManagedEnqueuesTheNamespacesObjects(t *testing.T) {
 
 func TestEachLogsAndEnqueuesNothingWhenTheCacheFails(t *testing.T) {
 	c := interceptor.NewClient(fake.NewClientBuilder().WithScheme(scheme(t)).Build(), interceptor.Funcs{
-		List: func(context.Context, client.WithWatch, client.ObjectList, ...client.ListOption) error { return errors.New("cache stopped") },
+		List: func(context.Context, client.WithWatch, client.ObjectList, ...client.ListOption) error {
+			return errors.New("cache stopped")
+		},
 	})
 	var lines []string
 	got := Each(c, func() client.ObjectList { return &v1alpha1.AgenticSessionList{} })(logLines(&lines), "proj")
