@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -24,10 +26,28 @@ import (
 // ProjectSettings groupAccess list and counts them in status.groupBindingsCreated.
 // RoleBindings are not cached: they are listed by LabelGroupAccess from the API
 // server when the spec changes.
+//
+// It only ever changes or deletes RoleBindings the ProjectSettings controls
+// (controller ownerReference: group, version, kind, name and uid). Anyone who may
+// create RoleBindings in the namespace can make one of a binding's name, with the
+// label or without; such a binding is left exactly as it is and reported (a
+// Warning event on the ProjectSettings and a log line: its status has no
+// conditions, and adding fields would change the platform's wire contract).
 type SettingsReconciler struct {
 	Client   client.Client
 	Recorder events.EventRecorder
+	// ConflictRecheck is how soon a ProjectSettings with a binding name taken is
+	// looked at again, so that the binding appears once the other one is gone
+	// (RoleBindings are not watched); zero means DefaultConflictRecheck.
+	ConflictRecheck time.Duration
 }
+
+// DefaultConflictRecheck: a few minutes keeps a conflicted project at one
+// RoleBinding LIST per interval.
+const DefaultConflictRecheck = 5 * time.Minute
+
+// errNameTaken: a RoleBinding of the binding's name is not controlled by the ProjectSettings.
+var errNameTaken = errors.New("not controlled by the ProjectSettings")
 
 // Reconcile creates, repairs and removes the RoleBindings of one ProjectSettings.
 func (r *SettingsReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
@@ -47,15 +67,24 @@ func (r *SettingsReconciler) Reconcile(ctx context.Context, req reconcile.Reques
 		client.MatchingLabels{LabelGroupAccess: v1alpha1.ValueTrue}); err != nil {
 		return reconcile.Result{}, fmt.Errorf("listing group RoleBindings in %s: %w", ps.Namespace, err)
 	}
+	// The label alone proves nothing: only bindings ps controls are its to
+	// repair or delete.
 	existing := make(map[string]*rbacv1.RoleBinding, len(have.Items))
 	for i := range have.Items {
-		existing[have.Items[i].Name] = &have.Items[i]
+		if controlledBy(&have.Items[i], ps) {
+			existing[have.Items[i].Name] = &have.Items[i]
+		}
 	}
 
 	var errs []error
-	bound := 0
+	bound, taken := 0, 0
 	for _, want := range DesiredBindings(ps) {
-		if err := r.ensure(ctx, existing[want.Name], want); err != nil {
+		err := r.ensure(ctx, ps, existing[want.Name], want)
+		switch {
+		case errors.Is(err, errNameTaken):
+			taken++
+			continue
+		case err != nil:
 			r.Recorder.Eventf(ps, nil, corev1.EventTypeWarning, "RoleBindingFailed", "CreateRoleBinding", "%s: %v", want.Name, err)
 			errs = append(errs, err)
 			continue
@@ -79,17 +108,37 @@ func (r *SettingsReconciler) Reconcile(ctx context.Context, req reconcile.Reques
 			errs = append(errs, fmt.Errorf("patching status of %s: %w", klog.KObj(ps), err))
 		}
 	}
-	return reconcile.Result{}, errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil || taken == 0 {
+		return reconcile.Result{}, err
+	}
+	return reconcile.Result{RequeueAfter: r.conflictRecheck()}, nil
+}
+
+func (r *SettingsReconciler) conflictRecheck() time.Duration {
+	if r.ConflictRecheck > 0 {
+		return r.ConflictRecheck
+	}
+	return DefaultConflictRecheck
+}
+
+// controlledBy reports whether ps is obj's controller: the uid, as
+// metav1.IsControlledBy compares it, and the group, version and kind, so that a
+// reference of another kind carrying ps's uid does not count.
+func controlledBy(obj metav1.Object, ps *v1alpha1.ProjectSettings) bool {
+	ref := metav1.GetControllerOf(obj)
+	return metav1.IsControlledBy(obj, ps) && ref.APIVersion == v1alpha1.GroupVersion.String() &&
+		ref.Kind == v1alpha1.KindProjectSettings && ref.Name == ps.Name
 }
 
 // ensure makes the RoleBinding want exist as built. have is the labelled binding
-// of that name, or nil.
-func (r *SettingsReconciler) ensure(ctx context.Context, have, want *rbacv1.RoleBinding) error {
+// of that name ps controls, or nil. A binding of that name ps does not control is
+// reported and left alone (errNameTaken).
+func (r *SettingsReconciler) ensure(ctx context.Context, ps *v1alpha1.ProjectSettings, have, want *rbacv1.RoleBinding) error {
 	switch {
 	case have == nil:
 		err := r.Client.Create(ctx, want)
 		if apierrors.IsAlreadyExists(err) {
-			return r.adopt(ctx, want)
+			return r.adopt(ctx, ps, want)
 		}
 		if err == nil {
 			log.FromContext(ctx).Info("Created RoleBinding", "roleBinding", klog.KObj(want))
@@ -109,15 +158,24 @@ func (r *SettingsReconciler) ensure(ctx context.Context, have, want *rbacv1.Role
 	return r.Client.Patch(ctx, patched, client.MergeFrom(have))
 }
 
-// adopt takes over an unlabelled RoleBinding of the right name, as the platform's
-// operator left them, when it grants the same ClusterRole.
-func (r *SettingsReconciler) adopt(ctx context.Context, want *rbacv1.RoleBinding) error {
+// adopt labels a RoleBinding of the right name that ps controls but the list by
+// label did not find (its label was removed), and repairs it. One ps does not
+// control is someone else's: it is reported, never rewritten.
+func (r *SettingsReconciler) adopt(ctx context.Context, ps *v1alpha1.ProjectSettings, want *rbacv1.RoleBinding) error {
 	have := &rbacv1.RoleBinding{}
 	if err := r.Client.Get(ctx, client.ObjectKeyFromObject(want), have); err != nil {
 		return err
 	}
+	if !controlledBy(have, ps) {
+		r.reportTaken(ctx, ps, have)
+		return fmt.Errorf("RoleBinding %s: %w", klog.KObj(have), errNameTaken)
+	}
 	if have.RoleRef != want.RoleRef {
-		return fmt.Errorf("RoleBinding %s exists with roleRef %s, not %s", klog.KObj(have), have.RoleRef.Name, want.RoleRef.Name)
+		// roleRef cannot change: replace the binding, which is ps's.
+		if err := r.Client.Delete(ctx, have, client.Preconditions{UID: &have.UID}); err != nil && !apierrors.IsNotFound(err) {
+			return err
+		}
+		return r.Client.Create(ctx, want)
 	}
 	patched := have.DeepCopy()
 	if patched.Labels == nil {
@@ -125,11 +183,21 @@ func (r *SettingsReconciler) adopt(ctx context.Context, want *rbacv1.RoleBinding
 	}
 	patched.Labels[LabelGroupAccess] = v1alpha1.ValueTrue
 	patched.Subjects = want.Subjects
-	if len(patched.OwnerReferences) == 0 {
-		patched.OwnerReferences = want.OwnerReferences
-	}
-	log.FromContext(ctx).Info("Adopting RoleBinding", "roleBinding", klog.KObj(have))
+	log.FromContext(ctx).Info("Relabelling RoleBinding", "roleBinding", klog.KObj(have))
 	return r.Client.Patch(ctx, patched, client.MergeFrom(have))
+}
+
+// reportTaken records a RoleBinding holding a groupAccess entry's name that ps
+// does not control.
+func (r *SettingsReconciler) reportTaken(ctx context.Context, ps *v1alpha1.ProjectSettings, have *rbacv1.RoleBinding) {
+	owner := "it has no controller"
+	if ref := metav1.GetControllerOf(have); ref != nil {
+		owner = fmt.Sprintf("its controller is %s %s %s, uid %s", ref.APIVersion, ref.Kind, ref.Name, ref.UID)
+	}
+	log.FromContext(ctx).Info("RoleBinding name taken; leaving it alone", "roleBinding", klog.KObj(have), "controller", owner)
+	r.Recorder.Eventf(ps, have, corev1.EventTypeWarning, "RoleBindingNameTaken", "CreateRoleBinding",
+		"RoleBinding %s exists and is not controlled by this ProjectSettings (%s); the operator leaves it as it is and does not grant this groupAccess entry. "+
+			"Delete the RoleBinding, or remove or change the entry", have.Name, owner)
 }
 
 // SetupWithManager registers r on mgr. Only the singleton named "projectsettings"

@@ -72,3 +72,24 @@ func TestDefaultSettingsSendsAnEmptyList(t *testing.T) {
 	require.NotNil(t, ps.Spec.GroupAccess, "the CRD requires groupAccess; nil would be sent as null")
 	assert.Empty(t, ps.Spec.GroupAccess)
 }
+
+func TestControlledByNeedsKindNameAndUID(t *testing.T) {
+	ps := settings()
+	ours := BuildBinding(ps, v1alpha1.GroupAccess{GroupName: "devs", Role: "edit"})
+	assert.True(t, controlledBy(ours, ps))
+
+	unowned := ours.DeepCopy()
+	unowned.OwnerReferences = nil
+	assert.False(t, controlledBy(unowned, ps), "the label alone is not ownership")
+
+	for name, edit := range map[string]func(*metav1.OwnerReference){
+		"another uid":           func(r *metav1.OwnerReference) { r.UID = "earlier-ps" },
+		"another kind":          func(r *metav1.OwnerReference) { r.Kind = "ConfigMap"; r.APIVersion = "v1" },
+		"another name":          func(r *metav1.OwnerReference) { r.Name = "other" },
+		"an owner, not control": func(r *metav1.OwnerReference) { r.Controller = nil },
+	} {
+		rb := ours.DeepCopy()
+		edit(&rb.OwnerReferences[0])
+		assert.False(t, controlledBy(rb, ps), name)
+	}
+}
