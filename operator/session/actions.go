@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -17,22 +18,91 @@ import (
 )
 
 // errPodNameTaken: a pod the session does not control holds the runner's name.
-var errPodNameTaken = fmt.Errorf("a pod not controlled by the session holds the runner pod's name")
+var errPodNameTaken = errors.New("a pod not controlled by the session holds the runner pod's name")
 
-// runnerPod returns s's runner pod from the cache, or nil when there is none.
-func (r *Reconciler) runnerPod(ctx context.Context, s *v1alpha1.AgenticSession) (*corev1.Pod, error) {
+// runnerPod returns s's runner pod from the cache, or nil when there is none. A
+// cached pod of that name that s does not control is not its runner: it comes
+// back as a refusal, with a nil pod.
+func (r *Reconciler) runnerPod(ctx context.Context, s *v1alpha1.AgenticSession) (*corev1.Pod, *Refusal, error) {
 	pod := &corev1.Pod{}
 	err := r.Client.Get(ctx, types.NamespacedName{Namespace: s.Namespace, Name: v1alpha1.RunnerPodName(s.Name)}, pod)
 	switch {
 	case apierrors.IsNotFound(err):
-		return nil, nil
+		return nil, nil, nil
 	case err != nil:
-		return nil, fmt.Errorf("reading runner pod of %s: %w", klog.KObj(s), err)
-	case !metav1.IsControlledBy(pod, s):
-		r.Recorder.Eventf(s, pod, corev1.EventTypeWarning, "PodNameConflict", "CreatePod", "pod %s is not controlled by this session", pod.Name)
-		return nil, fmt.Errorf("runner pod of %s: %w", klog.KObj(s), errPodNameTaken)
+		return nil, nil, fmt.Errorf("reading runner pod of %s: %w", klog.KObj(s), err)
+	case !metav1.IsControlledBy(pod, s) || !controllerIsSession(pod):
+		return nil, podRefusal(s, pod, r.Runner.conflictGrace()), nil
 	}
-	return pod, nil
+	return pod, nil, nil
+}
+
+// prepareRunner checks, before anything is created, that s's runner can be: its
+// names can work, no pod of the runner's name is someone else's (read live: the
+// cache holds only labelled runner pods, and a squatter need not be one), and the
+// Service exists and is s's to call, creating it when absent. cached is the
+// refusal runnerPod found in the cache, if any.
+func (r *Reconciler) prepareRunner(ctx context.Context, s *v1alpha1.AgenticSession, cached *Refusal) (*Refusal, error) {
+	if ref := namesRefusal(v1alpha1.ValidateForRunner(s)); ref != nil {
+		return ref, nil
+	}
+	if cached != nil {
+		return cached, nil
+	}
+	meta := &metav1.PartialObjectMetadata{}
+	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Pod"))
+	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: s.Namespace, Name: v1alpha1.RunnerPodName(s.Name)}, meta)
+	switch {
+	case apierrors.IsNotFound(err):
+	case err != nil:
+		return nil, fmt.Errorf("reading pod %s of %s: %w", v1alpha1.RunnerPodName(s.Name), klog.KObj(s), err)
+	case !metav1.IsControlledBy(meta, s) || !controllerIsSession(meta):
+		return podRefusal(s, meta, r.Runner.conflictGrace()), nil
+	}
+	return r.ensureService(ctx, s)
+}
+
+// ensureService creates s's Service, or checks the one of its name.
+func (r *Reconciler) ensureService(ctx context.Context, s *v1alpha1.AgenticSession) (*Refusal, error) {
+	err := r.Client.Create(ctx, BuildService(s))
+	switch {
+	case err == nil:
+		log.FromContext(ctx).V(1).Info("Created service", "service", v1alpha1.ServiceName(s.Name))
+		return nil, nil
+	case !apierrors.IsAlreadyExists(err):
+		r.Recorder.Eventf(s, nil, corev1.EventTypeWarning, "CreateServiceFailed", "CreateService", "%v", err)
+		return nil, fmt.Errorf("creating service of %s: %w", klog.KObj(s), err)
+	}
+	return r.verifyService(ctx, s)
+}
+
+// checkService is verifyService for a session whose runner exists: the Service
+// is read first (it is there nearly always), and created again when someone
+// deleted it.
+func (r *Reconciler) checkService(ctx context.Context, s *v1alpha1.AgenticSession) (*Refusal, error) {
+	ref, err := r.verifyService(ctx, s)
+	if errors.Is(err, errServiceGone) {
+		return r.ensureService(ctx, s)
+	}
+	return ref, err
+}
+
+// errServiceGone: the session's Service does not exist.
+var errServiceGone = errors.New("not found")
+
+// verifyService reads s's Service from the API server (Services are not cached)
+// and returns a refusal unless the runner calls may go to it (ServiceRefusal).
+func (r *Reconciler) verifyService(ctx context.Context, s *v1alpha1.AgenticSession) (*Refusal, error) {
+	svc := &corev1.Service{}
+	err := r.Client.Get(ctx, types.NamespacedName{Namespace: s.Namespace, Name: v1alpha1.ServiceName(s.Name)}, svc)
+	switch {
+	case apierrors.IsNotFound(err):
+		// After ensureService's create, deleted since: the retry creates it.
+		return nil, fmt.Errorf("service %s of %s: %w", v1alpha1.ServiceName(s.Name), klog.KObj(s), errServiceGone)
+	case err != nil:
+		return nil, fmt.Errorf("reading service of %s: %w", klog.KObj(s), err)
+	}
+	return ServiceRefusal(s, svc, r.Runner.conflictGrace()), nil
 }
 
 // current reports whether the cached s is the API server's current version; see
@@ -87,15 +157,11 @@ func (r *Reconciler) act(ctx context.Context, s *v1alpha1.AgenticSession, d Deci
 	return nil
 }
 
-// createRunner creates the Service, then the pod, so that a pod never exists
-// without its Service. Both are blind creates: an existing Service is fine, and an
-// existing pod is fine when the session controls it (the cache had not seen it).
+// createRunner creates the pod; prepareRunner has made or checked its Service
+// first, so that a pod never exists without its Service. An existing pod is fine
+// when the session controls it (the cache had not seen it); one it does not
+// control appeared since prepareRunner looked, and the next reconcile refuses it.
 func (r *Reconciler) createRunner(ctx context.Context, s *v1alpha1.AgenticSession) error {
-	svc := BuildService(s)
-	if err := r.Client.Create(ctx, svc); err != nil && !apierrors.IsAlreadyExists(err) {
-		r.Recorder.Eventf(s, nil, corev1.EventTypeWarning, "CreateServiceFailed", "CreateService", "%v", err)
-		return fmt.Errorf("creating service of %s: %w", klog.KObj(s), err)
-	}
 	pod := BuildPod(s, r.Runner)
 	err := r.Client.Create(ctx, pod)
 	if apierrors.IsAlreadyExists(err) {
@@ -106,7 +172,6 @@ func (r *Reconciler) createRunner(ctx context.Context, s *v1alpha1.AgenticSessio
 		if metav1.IsControlledBy(existing, s) {
 			return nil
 		}
-		r.Recorder.Eventf(s, existing, corev1.EventTypeWarning, "PodNameConflict", "CreatePod", "pod %s is not controlled by this session", pod.Name)
 		return fmt.Errorf("creating runner pod of %s: %w", klog.KObj(s), errPodNameTaken)
 	}
 	if err != nil {

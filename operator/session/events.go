@@ -56,6 +56,8 @@ func (r *Reconciler) recordTransition(ctx context.Context, s *v1alpha1.AgenticSe
 func transitionNote(s *v1alpha1.AgenticSession, from v1alpha1.Phase, d Decision, o Observation) string {
 	prefix := string(from) + " -> " + string(d.Phase) + ": "
 	switch {
+	case d.Message != "":
+		return prefix + d.Message
 	case d.Restart:
 		return prefix + "restart requested"
 	case d.Phase == v1alpha1.PhaseCreating && from == v1alpha1.PhaseRunning:

@@ -20,6 +20,9 @@ type Decision struct {
 	Restart bool
 	// ClearDesired removes the desired-phase annotation: it has been acted on.
 	ClearDesired bool
+	// Message, when set, explains the phase entered (a refusal, see Refuse)
+	// instead of the runner pod's state.
+	Message string
 }
 
 // Decide is the session state machine. phase is status.phase ("" counts as

@@ -1,6 +1,8 @@
 package session
 
 import (
+	"time"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -14,6 +16,18 @@ type RunnerConfig struct {
 	Image           string
 	ImagePullPolicy corev1.PullPolicy
 	Resources       corev1.ResourceRequirements
+	// ConflictGrace is how long a session waits for a pod or Service holding its
+	// runner's name, and not its to use, to go before it fails; zero means
+	// DefaultConflictGrace.
+	ConflictGrace time.Duration
+}
+
+// conflictGrace is ConflictGrace with its default.
+func (c RunnerConfig) conflictGrace() time.Duration {
+	if c.ConflictGrace > 0 {
+		return c.ConflictGrace
+	}
+	return DefaultConflictGrace
 }
 
 // DefaultResources are the runner's requests and limits: enough for an agent

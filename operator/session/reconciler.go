@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
@@ -22,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	"github.com/ambient-code/agentic-operator/conditions"
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 	"github.com/ambient-code/agentic-operator/operator/lockedpatch"
 	"github.com/ambient-code/agentic-operator/operator/reposync"
@@ -65,7 +67,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	logger := log.FromContext(ctx).WithValues("session", klog.KObj(s))
 	ctx = log.IntoContext(ctx, logger)
 
-	pod, err := r.runnerPod(ctx, s)
+	pod, cachedRefusal, err := r.runnerPod(ctx, s)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
@@ -73,7 +75,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	d := Decide(s.Status.Phase, s.Annotations[v1alpha1.AnnotationDesiredPhase], obs.State)
 	logger.V(4).Info("Decided", "phase", s.Status.Phase, "pod", obs.State, "decision", d)
 
-	if d.CreateRunner {
+	// What the runner is about to be used for is checked first: creating it
+	// (names, pod, Service), or calling it through its Service (hooks).
+	var refusal *Refusal
+	var checked []string
+	switch {
+	case d.CreateRunner:
 		// Our own last status write may not be in the cache yet (a pod we just
 		// deleted for Stopping or Completed looks like one to recreate), so a
 		// runner is only started from the API server's current version.
@@ -81,6 +88,25 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		if err != nil || !current {
 			return reconcile.Result{}, err
 		}
+		if refusal, err = r.prepareRunner(ctx, s, cachedRefusal); err != nil {
+			return reconcile.Result{}, err
+		}
+		checked = []string{CondNamesValid, CondRunnerObjectsOwned}
+	case len(r.RunningHooks) > 0 && d.Phase == v1alpha1.PhaseRunning && afterActions(d, obs).State == PodRunning:
+		// The hooks call the runner with the session's token at the Service's
+		// DNS name: the Service must be the session's, every time, since it can
+		// be replaced while the pod runs. A deleted one is created again.
+		if refusal, err = r.checkService(ctx, s); err != nil {
+			return reconcile.Result{}, err
+		}
+		checked = []string{CondRunnerObjectsOwned}
+	}
+	var res HookResult
+	if refusal != nil {
+		left := graceLeft(s.Status.Conditions, *refusal, r.Runner.conflictGrace(), r.now())
+		d = Refuse(d, s.Status.Phase, obs.State, *refusal, left <= 0)
+		res.RequeueAfter = max(left, 0)
+		r.recordRefusalEvent(ctx, s, *refusal, left)
 	}
 	if err := r.act(ctx, s, d, pod); err != nil {
 		return reconcile.Result{}, err
@@ -95,9 +121,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		// So are its repos and workflow: the runner-sync hook diffs from here.
 		reposync.Seed(st, &s.Spec, now)
 	}
-	var res HookResult
+	recordRefusal(st, refusal, checked, s.Generation, now)
 	var hookErr error
-	if d.Phase == v1alpha1.PhaseRunning && after.State == PodRunning {
+	if refusal == nil && d.Phase == v1alpha1.PhaseRunning && after.State == PodRunning {
 		res, hookErr = r.runHooks(ctx, s, st)
 		if res.Behind {
 			return reconcile.Result{}, nil
@@ -123,6 +149,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		}
 	}
 	return reconcile.Result{RequeueAfter: res.RequeueAfter}, nil
+}
+
+// recordRefusalEvent emits a warning when a refusal is first recorded or changes
+// reason, not on every reconcile that meets it again, and logs every time.
+func (r *Reconciler) recordRefusalEvent(ctx context.Context, s *v1alpha1.AgenticSession, ref Refusal, left time.Duration) {
+	log.FromContext(ctx).Info("Refusing to create or use the runner",
+		"condition", ref.Type, "reason", ref.Reason, "message", ref.Message, "graceLeft", max(left, 0))
+	if c := conditions.FindSession(s.Status.Conditions, ref.Type); c != nil && c.Status == metav1.ConditionFalse && c.Reason == ref.Reason {
+		return
+	}
+	r.Recorder.Eventf(s, nil, corev1.EventTypeWarning, ref.Reason, "Reconcile", "%s", ref.Message)
 }
 
 func (r *Reconciler) now() time.Time {

@@ -3,6 +3,7 @@ package session
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/ambient-code/agentic-operator/conditions"
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 )
 
@@ -32,6 +33,7 @@ func nextStatus(s *v1alpha1.AgenticSession, d Decision, o Observation, now metav
 		// resume the conversation; reconciled repos are the runner's business.
 		st.StartTime, st.CompletionTime, st.LastActivityTime = nil, nil, nil
 		st.StoppedReason = ""
+		dropRefusals(st)
 	}
 	st.Phase = d.Phase
 	if d.Phase == v1alpha1.PhaseRunning && st.StartTime == nil {
@@ -46,6 +48,14 @@ func nextStatus(s *v1alpha1.AgenticSession, d Decision, o Observation, now metav
 		}
 	}
 	setConditions(st, d.Phase, entering, o, s.Generation, now)
+	if d.Message != "" && entering {
+		// Kept by later reconciles: setConditions leaves a terminal Ready whose
+		// reason is the phase alone.
+		conditions.SetSession(&st.Conditions, v1alpha1.Condition{
+			Type: CondReady, Status: metav1.ConditionFalse, Reason: string(d.Phase), Message: d.Message,
+			ObservedGeneration: s.Generation, LastTransitionTime: &now,
+		})
+	}
 	return st
 }
 
