@@ -27,6 +27,7 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/runner"
 	"github.com/ambient-code/agentic-operator/operator/runner/runnertest"
 	"github.com/ambient-code/agentic-operator/operator/session"
+	"github.com/ambient-code/agentic-operator/test/identity"
 	"github.com/ambient-code/agentic-operator/test/kubeletsim"
 	"github.com/ambient-code/agentic-operator/test/testenv"
 )
@@ -106,7 +107,10 @@ func startSuite(t *testing.T) *suite {
 	template := fmt.Sprintf(`{{if eq .Name "dead"}}http://%s{{else}}%s{{end}}/{{.Namespace}}/{{.Name}}`, dead, srv.URL)
 
 	clk := &offsetClock{}
-	mgr, err := manager.New(env.Config, manager.Options{
+	// Under its shipped ServiceAccount and roles, as in a cluster: the runner
+	// client's token reads must be allowed by them.
+	op := identity.Shipped(t, env)
+	mgr, err := manager.New(op.Config(env.Config), manager.Options{
 		Runner:                       session.RunnerConfig{Image: "runner:test"},
 		MaxConcurrentReconciles:      concurrency,
 		MetricsBindAddress:           "0",

@@ -24,6 +24,7 @@ import (
 
 	"github.com/ambient-code/agentic-operator/certs"
 	"github.com/ambient-code/agentic-operator/operator/manager"
+	"github.com/ambient-code/agentic-operator/test/identity"
 	"github.com/ambient-code/agentic-operator/test/kubeletsim"
 	"github.com/ambient-code/agentic-operator/test/manifests"
 	"github.com/ambient-code/agentic-operator/test/testenv"
@@ -60,7 +61,7 @@ type webhookServer struct {
 	down atomic.Bool
 }
 
-func startWebhook(t *testing.T) *webhookServer {
+func startWebhook(t *testing.T, operatorUser string) *webhookServer {
 	t.Helper()
 	ca, err := certs.GenerateCA("archive-test-ca", time.Hour)
 	require.NoError(t, err)
@@ -70,7 +71,7 @@ func startWebhook(t *testing.T) *webhookServer {
 	require.NoError(t, err)
 	ws := &webhookServer{ca: ca.CertPEM}
 	mux := http.NewServeMux()
-	for path, h := range webhook.Routes(webhook.Options{RunnerCreators: []string{testenv.AdminUser}}) {
+	for path, h := range webhook.Routes(webhook.Options{RunnerCreators: []string{operatorUser}}) {
 		mux.Handle(path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if ws.down.Load() {
 				http.Error(w, "webhook down for the test", http.StatusServiceUnavailable)
@@ -92,7 +93,9 @@ func startWebhook(t *testing.T) *webhookServer {
 func newSuite(t *testing.T, ns string) *suite {
 	t.Helper()
 	env := testenv.Start(t, testenv.Options{})
-	s := &suite{env: env, webhook: startWebhook(t)}
+	// The operator runs under its shipped ServiceAccount and roles, as in a cluster.
+	op := identity.Shipped(t, env)
+	s := &suite{env: env, webhook: startWebhook(t, op.Username())}
 
 	const probe = "webhook-probe"
 	env.CreateNamespace(t, probe, managed)
@@ -107,7 +110,7 @@ func newSuite(t *testing.T, ns string) *suite {
 	run(t, "kubelet simulator", func(ctx context.Context) error {
 		return kubeletsim.Run(ctx, env.Config, ctrl.Log.WithName("kubelet-sim"))
 	})
-	s.mgr = startOperator(t, env.Config, manager.Options{
+	s.mgr = startOperator(t, op.Config(env.Config), manager.Options{
 		MaxConcurrentReconciles: 4,
 		ArchiveSweepInterval:    sweepInterval,
 		// Small pages so that a sweep over a few archived sessions pages.

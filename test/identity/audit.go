@@ -129,6 +129,27 @@ func Granted(roles []*unstructured.Unstructured) (requested, checkedOnly []Permi
 	return sorted(req), sorted(checked), nil
 }
 
+// WithImplied adds to used what its requests imply the operator needs on some
+// cluster though this run did not show it:
+//   - list beside every watch: an informer lists, then watches. Where the API
+//     server streams the initial list in the watch (WatchList), no list request
+//     is made, and client-go falls back to a list where it does not.
+//   - patch beside every create of events: both client-go recorders patch an
+//     event that repeats (its count or series) instead of creating another.
+func WithImplied(used []Permission) []Permission {
+	set := map[Permission]bool{}
+	for _, p := range used {
+		set[p] = true
+		switch {
+		case p.Verb == "watch":
+			set[Permission{Group: p.Group, Resource: p.Resource, Verb: "list"}] = true
+		case p.Verb == "create" && p.Resource == "events":
+			set[Permission{Group: p.Group, Resource: p.Resource, Verb: "patch"}] = true
+		}
+	}
+	return sorted(set)
+}
+
 // Difference returns the permissions of a that are not in b.
 func Difference(a, b []Permission) []Permission {
 	var out []Permission

@@ -90,3 +90,11 @@ func TestUsedReadsTheImpersonatedUsersRequests(t *testing.T) {
 	assert.Equal(t, []Permission{{"", "secrets", "delete"}}, refused)
 	assert.Equal(t, []Permission{{"", "pods", "get"}}, Difference(used, []Permission{{"vteam.ambient-code", "agenticsessions/status", "patch"}}))
 }
+
+func TestWithImplied(t *testing.T) {
+	got := WithImplied([]Permission{{"", "pods", "watch"}, {"events.k8s.io", "events", "create"}, {"", "secrets", "get"}})
+	assert.ElementsMatch(t, []Permission{
+		{"", "pods", "list"}, {"", "pods", "watch"}, {"events.k8s.io", "events", "create"},
+		{"", "secrets", "get"}, {"events.k8s.io", "events", "patch"},
+	}, got)
+}

@@ -47,7 +47,7 @@ func operatorRequests(t *testing.T, path string) []request {
 	for sc.Scan() {
 		var e auditEvent
 		require.NoError(t, json.Unmarshal(sc.Bytes(), &e))
-		if e.UserAgent != operatorUserAgent || e.ObjectRef == nil {
+		if e.UserAgent != operatorUserAgent || e.ObjectRef == nil || (e.Verb != "list" && e.Verb != "watch") {
 			continue
 		}
 		u, err := url.Parse(e.RequestURI)
@@ -87,8 +87,6 @@ func (s *suite) cacheScope(t *testing.T) {
 			allowed := slices.Contains([]string{"pods", "namespaces", "agenticsessions", "projectsettings"}, r.resource) ||
 				(r.resource == "rolebindings" && r.labels == "ambient-code.io/group-access=true")
 			assert.True(t, allowed, "unexpected list %+v", r)
-		default:
-			t.Errorf("unexpected verb in a list/watch audit policy: %+v", r)
 		}
 	}
 	assert.ElementsMatch(t, []request{

@@ -1,6 +1,7 @@
 package operator_test
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,18 +10,11 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/ambient-code/agentic-operator/operator/manager"
+	"github.com/ambient-code/agentic-operator/operator/runner"
+	"github.com/ambient-code/agentic-operator/operator/runner/runnertest"
+	"github.com/ambient-code/agentic-operator/test/identity"
 	"github.com/ambient-code/agentic-operator/test/testenv"
 )
-
-// auditPolicy records every list and watch, with the request URI (and so its
-// selectors) and the user agent, which tells the operator's requests apart.
-const auditPolicy = `apiVersion: audit.k8s.io/v1
-kind: Policy
-omitStages: [RequestReceived]
-rules:
-- level: Metadata
-  verbs: [list, watch]
-`
 
 // suite is what the parts of TestOperator share: one control plane (each start
 // costs seconds), the webhook in front of it and one running operator.
@@ -28,31 +22,44 @@ type suite struct {
 	env      *testenv.Env
 	auditLog string
 	webhook  *webhookServer
+	operator *identity.Operator
+	runner   *runnertest.Server
 	kubelet  kubelet
 	mgr      ctrl.Manager
 }
 
-// TestOperator runs the operator with this repository's webhook installed:
-// session lifecycle, admission of its pods, project provisioning, and finally the
-// API server's own record of what the operator watched.
+// TestOperator runs the operator with this repository's webhook installed, as a
+// cluster runs it: under its ServiceAccount with the shipped roles, elected
+// leader, on an API server that enforces ownerReference permissions. Session
+// lifecycle, admission of its pods, project provisioning, and finally the API
+// server's own record of what the operator watched and which verbs it used.
 func TestOperator(t *testing.T) {
 	dumpLogsOnFailure(t)
 	dir := t.TempDir()
 	policy := filepath.Join(dir, "audit-policy.yaml")
-	require.NoError(t, os.WriteFile(policy, []byte(auditPolicy), 0o600))
+	require.NoError(t, os.WriteFile(policy, []byte(identity.AuditPolicy), 0o600))
 	auditLog := filepath.Join(dir, "audit.log")
 	env := testenv.Start(t, testenv.Options{APIServerArgs: map[string][]string{
 		"audit-policy-file": {policy},
 		"audit-log-path":    {auditLog},
+		// Creating an object with blockOwnerDeletion then needs update on the
+		// owner's finalizers, as on clusters that enable it (OpenShift does).
+		"enable-admission-plugins": {"OwnerReferencesPermissionEnforcement"},
 	}})
 
 	s := &suite{env: env, auditLog: auditLog, kubelet: kubelet{c: env.Client}}
-	s.webhook = installWebhook(t, env)
-	s.mgr, _ = startOperator(t, env.Config, manager.Options{MaxConcurrentReconciles: 4})
+	s.operator = identity.Shipped(t, env)
+	s.webhook = installWebhook(t, env, s.operator)
+	s.runner = runnertest.New(t, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	s.mgr, _ = startOperator(t, s.operator.Config(env.Config), manager.Options{MaxConcurrentReconciles: 4,
+		LeaderElection: true, LeaderElectionNamespace: s.operator.Namespace,
+		RunnerClient: runner.Options{URLTemplate: s.runner.URLTemplate()}})
 
 	t.Run("Lifecycle", s.lifecycle)
 	t.Run("PodsPassAdmissionUnchanged", s.admission)
 	t.Run("Projects", s.projects)
-	// Last: it reads what the parts above made the operator do.
+	t.Run("RunnerSync", s.runnerSync)
+	// Last: they read what the parts above made the operator do.
 	t.Run("CacheScope", s.cacheScope)
+	t.Run("RolesMatchWhatIsUsed", s.rolesMatchUse)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
@@ -118,5 +119,54 @@ func (s *suite) projects(t *testing.T) {
 
 		setAccess()
 		testenv.Eventually(t, waitTimeout, "no bindings", s.bindingsAre(ns))
+	})
+
+	t.Run("a binding it controls is repaired: subjects edited, label removed", func(t *testing.T) {
+		const ns = "project-repair"
+		s.env.CreateNamespace(t, ns, map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue})
+		testenv.Eventually(t, waitTimeout, "default ProjectSettings", func(ctx context.Context) error {
+			_, err := s.settings(ctx, ns)
+			return err
+		})
+		setAccess := func(entries ...v1alpha1.GroupAccess) {
+			ps, err := s.settings(ctx, ns)
+			require.NoError(t, err)
+			patched := ps.DeepCopy()
+			patched.Spec.GroupAccess = append([]v1alpha1.GroupAccess{}, entries...)
+			require.NoError(t, s.env.Client.Patch(ctx, patched, client.MergeFrom(ps)))
+		}
+		devs := v1alpha1.GroupAccess{GroupName: "devs", Role: "edit"}
+		want := []rbacv1.Subject{{Kind: "Group", APIGroup: rbacv1.GroupName, Name: "devs"}}
+		setAccess(devs)
+		testenv.Eventually(t, waitTimeout, "the binding", s.bindingsAre(ns, "devs-edit"))
+		tamper := func(edit func(*rbacv1.RoleBinding)) {
+			rb := &rbacv1.RoleBinding{}
+			require.NoError(t, s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "devs-edit"}, rb))
+			patched := rb.DeepCopy()
+			edit(patched)
+			require.NoError(t, s.env.Client.Patch(ctx, patched, client.MergeFrom(rb)))
+		}
+		repaired := func(ctx context.Context) error {
+			rb := &rbacv1.RoleBinding{}
+			if err := s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "devs-edit"}, rb); err != nil {
+				return err
+			}
+			if rb.Labels[project.LabelGroupAccess] != v1alpha1.ValueTrue || !equality.Semantic.DeepEqual(rb.Subjects, want) {
+				return fmt.Errorf("binding not repaired: labels %v, subjects %v", rb.Labels, rb.Subjects)
+			}
+			return nil
+		}
+		intruder := []rbacv1.Subject{{Kind: "Group", APIGroup: rbacv1.GroupName, Name: "everyone"}}
+
+		// The binding is found by its label and its subjects put back.
+		tamper(func(rb *rbacv1.RoleBinding) { rb.Subjects = intruder })
+		setAccess(devs, v1alpha1.GroupAccess{GroupName: "ops", Role: "view"}) // a change that reconciles the project
+		testenv.Eventually(t, waitTimeout, "subjects repaired", repaired)
+
+		// Unlabelled, it is found by name, and relabelled because the project controls it.
+		tamper(func(rb *rbacv1.RoleBinding) { delete(rb.Labels, project.LabelGroupAccess); rb.Subjects = intruder })
+		setAccess(devs)
+		testenv.Eventually(t, waitTimeout, "label and subjects repaired", repaired)
+		testenv.Eventually(t, waitTimeout, "the removed entry's binding deleted", s.bindingsAre(ns, "devs-edit"))
 	})
 }

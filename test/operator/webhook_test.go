@@ -23,6 +23,7 @@ import (
 
 	"github.com/ambient-code/agentic-operator/certs"
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/test/identity"
 	"github.com/ambient-code/agentic-operator/test/manifests"
 	"github.com/ambient-code/agentic-operator/test/testenv"
 	"github.com/ambient-code/agentic-operator/webhook"
@@ -37,7 +38,8 @@ type webhookServer struct {
 // installWebhook serves webhook.Routes on 127.0.0.1 with a throwaway CA's
 // certificate and registers config/webhook's configurations, with only their
 // clientConfig rewritten to call it by URL (test/manifests), until t ends.
-func installWebhook(t *testing.T, env *testenv.Env) *webhookServer {
+// op is the one identity allowed to create runner pods.
+func installWebhook(t *testing.T, env *testenv.Env, op *identity.Operator) *webhookServer {
 	t.Helper()
 	ca, err := certs.GenerateCA("operator-test-ca", time.Hour)
 	require.NoError(t, err)
@@ -48,7 +50,7 @@ func installWebhook(t *testing.T, env *testenv.Env) *webhookServer {
 
 	ws := &webhookServer{requests: map[string]*atomic.Int64{}}
 	mux := http.NewServeMux()
-	for path, h := range webhook.Routes(webhook.Options{RunnerCreators: []string{testenv.AdminUser}}) {
+	for path, h := range webhook.Routes(webhook.Options{RunnerCreators: []string{op.Username()}}) {
 		n := &atomic.Int64{}
 		ws.requests[path] = n
 		mux.Handle(path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -71,15 +73,18 @@ func installWebhook(t *testing.T, env *testenv.Env) *webhookServer {
 	require.Len(t, configs, 2, "a mutating and a validating configuration")
 	require.NoError(t, manifests.Apply(ctx, env.Client, "operator-test", configs...))
 
-	waitEnforced(t, env)
+	waitEnforced(t, env, op)
 	return ws
 }
 
 // waitEnforced waits until the API server, which loads webhook configurations
 // through an informer, calls the webhook: a dry-run pod controlled by a session
-// comes back labelled. Nothing is stored.
-func waitEnforced(t *testing.T, env *testenv.Env) {
+// comes back labelled. Nothing is stored. The probe is sent as op, the only
+// identity that may create such a pod.
+func waitEnforced(t *testing.T, env *testenv.Env, op *identity.Operator) {
 	t.Helper()
+	c, err := client.New(op.Config(env.Config), client.Options{Scheme: env.Scheme})
+	require.NoError(t, err)
 	const ns = "webhook-probe"
 	env.CreateNamespace(t, ns, map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue})
 	testenv.Eventually(t, waitTimeout, "webhook enforced", func(ctx context.Context) error {
@@ -90,7 +95,7 @@ func waitEnforced(t *testing.T, env *testenv.Env) {
 			}}},
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "example.com/probe"}}},
 		}
-		if err := env.Client.Create(ctx, pod, client.DryRunAll); err != nil {
+		if err := c.Create(ctx, pod, client.DryRunAll); err != nil {
 			return err
 		}
 		if pod.Labels[v1alpha1.LabelRunner] != v1alpha1.ValueTrue {

@@ -1,0 +1,54 @@
+package operator_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/operator/runner"
+	"github.com/ambient-code/agentic-operator/test/testenv"
+)
+
+// runnerSync: a spec edit of a Running session reaches its runner (the suite's
+// fake, runnertest) with the session's token, which the operator reads from the
+// token Secret under its shipped roles.
+func (s *suite) runnerSync(t *testing.T) {
+	const ns, name = "runner-sync", "edited"
+	s.env.CreateNamespace(t, ns, map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue})
+	ctx := context.Background()
+	require.NoError(t, s.env.Client.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: runner.TokenSecretPrefix + name},
+		Data:       map[string][]byte{runner.TokenKey: []byte("token-of-edited")},
+	}))
+	created := createSession(t, s.env, ns, name)
+	testenv.Eventually(t, waitTimeout, "session Creating", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseCreating))
+	s.kubelet.run(t, ns, v1alpha1.RunnerPodName(name))
+	testenv.Eventually(t, waitTimeout, "session Running", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseRunning))
+
+	patch := fmt.Sprintf(`{"spec":{"repos":[{"url":%q},{"url":"https://github.com/org/lib","branch":"dev"}]}}`, created.Spec.Repos[0].URL)
+	edited := &v1alpha1.AgenticSession{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	require.NoError(t, s.env.Client.Patch(ctx, edited, client.RawPatch(types.MergePatchType, []byte(patch))))
+	testenv.Eventually(t, waitTimeout, "the edit synced", func(ctx context.Context) error {
+		got, err := getSession(ctx, s.env.Client, ns, name)
+		if err != nil {
+			return err
+		}
+		if got.Status.ObservedGeneration < edited.Generation {
+			return fmt.Errorf("observedGeneration %d, want %d", got.Status.ObservedGeneration, edited.Generation)
+		}
+		return nil
+	})
+	calls := s.runner.CallsOf(ns + "/" + name)
+	require.Len(t, calls, 1, "one call: the added repository")
+	assert.Equal(t, "/repos/add", calls[0].Path)
+	assert.Equal(t, "token-of-edited", calls[0].Token)
+	assert.Equal(t, "https://github.com/org/lib", calls[0].Body["url"])
+}
