@@ -49,16 +49,22 @@ tools: ## Build helm v3.22.0 and promtool (Prometheus 3.16) into bin/ (once).
 	hack/tools.sh
 
 .PHONY: chart-sync
-chart-sync: ## Copy config/crd/bases and config/prometheus into the chart (crds/, files/).
+chart-sync: ## Copy config/crd/bases, config/prometheus and config/policies into the chart (crds/, files/).
 	rm -f charts/agentic-operator/crds/*.yaml
 	cp config/crd/bases/*.yaml charts/agentic-operator/crds/
 	cp config/prometheus/prometheusrule.yaml config/prometheus/dashboard.json charts/agentic-operator/files/
+	@# The policies' resources, not their kustomize files.
+	rm -f charts/agentic-operator/files/policies/*.yaml
+	mkdir -p charts/agentic-operator/files/policies
+	cp $(filter-out %/kustomization.yaml %/kustomizeconfig.yaml,$(wildcard config/policies/*.yaml)) charts/agentic-operator/files/policies/
 
 .PHONY: helm-lint
-helm-lint: ## helm lint the chart with default values and with everything enabled.
+helm-lint: ## helm lint the chart with default values, with everything enabled, and without the policies.
 	@hack/tools.sh helm
 	$(BIN)/helm lint --strict charts/agentic-operator
 	$(BIN)/helm lint --strict charts/agentic-operator --set createNamespace=true,monitoring.serviceMonitor.enabled=true,monitoring.prometheusRule.enabled=true,monitoring.dashboard.enabled=true
+	$(BIN)/helm lint --strict charts/agentic-operator --set policies.enabled=false
+	$(BIN)/helm lint --strict charts/agentic-operator --set policies.mutating.enabled=false
 
 .PHONY: build
 build: ## Build the webhook and operator binaries into bin/.

@@ -63,7 +63,14 @@ func run(t *testing.T, dir, bin string, args ...string) string {
 // releaseNamespace with the given --set values.
 func helmTemplate(t *testing.T, set ...string) []*unstructured.Unstructured {
 	t.Helper()
-	args := []string{"template", "agentic-operator", chartDir(t), "--namespace", releaseNamespace}
+	return helmTemplateIn(t, releaseNamespace, set...)
+}
+
+// helmTemplateIn renders the chart as release "agentic-operator" in namespace
+// with the given --set values.
+func helmTemplateIn(t *testing.T, namespace string, set ...string) []*unstructured.Unstructured {
+	t.Helper()
+	args := []string{"template", "agentic-operator", chartDir(t), "--namespace", namespace}
 	for _, s := range set {
 		args = append(args, "--set", s)
 	}

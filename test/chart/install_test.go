@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,11 +34,26 @@ import (
 // fills both webhook configurations' caBundle from the chart's serving
 // Certificate (inject-ca-from); the Secret the Certificate names is written here
 // as cert-manager would, by a throwaway CA. The real webhook serves that
-// certificate, and kubectl's writes are enforced. Deleting the rendered
-// templates, as `helm uninstall` does, leaves the CRDs and the sessions.
+// certificate, with the chart's --runner-creators, and kubectl's writes are
+// enforced by it. The chart's admission policies are applied after that, so
+// that the webhook is seen doing its part alone; with them the webhook is
+// made unreachable, and the pod webhooks' failing open leaves the rules in
+// the policies' hands. Deleting the rendered templates, as `helm uninstall` does,
+// leaves the CRDs and the sessions.
 func TestChartInstallOnAPIServer(t *testing.T) {
 	webhookBin := binary(t, "webhook", "build")
 	rendered := helmTemplate(t)
+	policies := manifests.OfKind(rendered, manifests.PolicyKinds...)
+	require.Len(t, policies, 6, "three policies and their bindings")
+	var withoutPolicies []*unstructured.Unstructured
+	for _, o := range rendered {
+		if !slices.Contains(manifests.PolicyKinds, o.GetKind()) {
+			withoutPolicies = append(withoutPolicies, o)
+		}
+	}
+	operatorSA := "system:serviceaccount:" + releaseNamespace + ":ambient-code-operator"
+	creatorsArg := "--runner-creators=" + operatorSA
+	require.Contains(t, webhookArgs(t, rendered, "ambient-code-webhook"), creatorsArg)
 	env := testenv.Start(t, testenv.Options{CRDPaths: []string{filepath.Join(chartDir(t), "crds")}})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -46,7 +63,7 @@ func TestChartInstallOnAPIServer(t *testing.T) {
 
 	env.CreateNamespace(t, releaseNamespace, nil)
 	require.NoError(t, manifests.Apply(ctx, c, "test-chart", certmanager.CRDs(t)...))
-	require.NoError(t, manifests.Apply(ctx, c, "helm", rendered...))
+	require.NoError(t, manifests.Apply(ctx, c, "helm", withoutPolicies...))
 
 	// The Secrets cert-manager would write for the chart's two Certificates.
 	var serving cmapi.Certificate
@@ -80,21 +97,8 @@ func TestChartInstallOnAPIServer(t *testing.T) {
 	require.NoError(t, pair.WriteDir(certDir))
 	hookAddr, probe := freeAddr(t), freeAddr(t)
 	startProgram(t, webhookBin, nil, probe, "--webhook-bind-address="+hookAddr, "--cert-dir="+certDir,
-		"--health-probe-bind-address="+probe, "--metrics-bind-address=0")
-	var live []*unstructured.Unstructured
-	for _, kind := range []string{manifests.KindMutatingWebhookConfiguration, manifests.KindValidatingWebhookConfiguration} {
-		for _, o := range manifests.OfKind(rendered, kind) {
-			u := &unstructured.Unstructured{}
-			u.SetGroupVersionKind(o.GroupVersionKind())
-			require.NoError(t, c.Get(ctx, client.ObjectKeyFromObject(o), u))
-			live = append(live, u)
-		}
-	}
-	local, err := manifests.LocalWebhookConfigurations(live, manifests.Local{BaseURL: "https://" + hookAddr})
-	require.NoError(t, err)
-	for _, o := range local {
-		require.NoError(t, c.Update(ctx, o))
-	}
+		"--health-probe-bind-address="+probe, "--metrics-bind-address=0", creatorsArg)
+	pointWebhooksAt(t, ctx, c, rendered, hookAddr)
 
 	ns := "chart-project"
 	env.CreateNamespace(t, ns, map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue})
@@ -102,26 +106,24 @@ func TestChartInstallOnAPIServer(t *testing.T) {
 	session.Spec.InitialPrompt = "hello"
 	require.NoError(t, c.Create(ctx, session))
 
-	// A runner pod written without labels is stored with them.
-	pod := runnerPodManifest(t, session)
+	// A runner pod the operator writes without labels is stored with them.
 	testenv.Eventually(t, time.Minute, "runner pod created through the chart's webhook", func(ctx context.Context) error {
-		_, stderr, err := env.Kubectl(ctx, pod, "create", "-f", "-")
-		if err != nil {
-			return fmt.Errorf("%v: %s", err, stderr)
-		}
-		return nil
+		return createRunnerPod(ctx, env, session, operatorSA)
 	})
-	var stored corev1.Pod
-	require.NoError(t, c.Get(ctx, client.ObjectKey{Namespace: ns, Name: session.Name + "-runner"}, &stored))
-	for k, v := range v1alpha1.RunnerLabels(session.Name) {
-		assert.Equal(t, v, stored.Labels[k], "label %s of the stored runner pod", k)
-	}
+	assertRunnerLabels(t, ctx, c, session)
 	// Removing a runner label is refused.
-	_, stderr, err := env.Kubectl(ctx, nil, "-n", ns, "label", "pod", stored.Name, v1alpha1.LabelRunner+"-")
+	_, stderr, err := env.Kubectl(ctx, nil, "-n", ns, "label", "pod", session.Name+"-runner", v1alpha1.LabelRunner+"-")
 	require.Error(t, err, "removing %s must be refused", v1alpha1.LabelRunner)
 	// The webhook's message (it answers with the field error as the API server's own validation would).
 	assert.Contains(t, stderr, "of a runner pod cannot be removed once set")
 	assert.Contains(t, stderr, v1alpha1.LabelRunner)
+
+	// The chart's policies, and the webhook down: the pod rules still hold.
+	require.NoError(t, manifests.Apply(ctx, c, "helm", policies...))
+	// The pod webhooks down, as a webhook with no pod left looks to the API
+	// server: nothing answers where they point.
+	movePodWebhooks(t, ctx, c, rendered, hookAddr, freeAddr(t))
+	policiesHoldWithoutWebhook(t, ctx, env, c, ns, operatorSA)
 
 	// helm uninstall: the rendered templates go, crds/ stays.
 	var docs bytes.Buffer
@@ -147,8 +149,133 @@ func TestChartInstallOnAPIServer(t *testing.T) {
 	assert.NoError(t, c.Get(ctx, client.ObjectKeyFromObject(session), &kept), "the session outlives the chart")
 }
 
+// storedWebhookConfigurations are the chart's webhook configurations as the
+// API server holds them (the injected caBundle included).
+func storedWebhookConfigurations(t *testing.T, ctx context.Context, c client.Client, rendered []*unstructured.Unstructured) []*unstructured.Unstructured {
+	t.Helper()
+	var live []*unstructured.Unstructured
+	for _, kind := range []string{manifests.KindMutatingWebhookConfiguration, manifests.KindValidatingWebhookConfiguration} {
+		for _, o := range manifests.OfKind(rendered, kind) {
+			u := &unstructured.Unstructured{}
+			u.SetGroupVersionKind(o.GroupVersionKind())
+			require.NoError(t, c.Get(ctx, client.ObjectKeyFromObject(o), u))
+			live = append(live, u)
+		}
+	}
+	return live
+}
+
+// pointWebhooksAt makes the chart's stored webhook configurations call addr by
+// URL: there is no cluster network here. Everything else stays.
+func pointWebhooksAt(t *testing.T, ctx context.Context, c client.Client, rendered []*unstructured.Unstructured, addr string) {
+	t.Helper()
+	local, err := manifests.LocalWebhookConfigurations(storedWebhookConfigurations(t, ctx, c, rendered),
+		manifests.Local{BaseURL: "https://" + addr})
+	require.NoError(t, err)
+	for _, o := range local {
+		require.NoError(t, c.Update(ctx, o))
+	}
+}
+
+// movePodWebhooks makes the pod webhooks, which pointWebhooksAt pointed at
+// from, call to instead.
+func movePodWebhooks(t *testing.T, ctx context.Context, c client.Client, rendered []*unstructured.Unstructured, from, to string) {
+	t.Helper()
+	for _, o := range storedWebhookConfigurations(t, ctx, c, rendered) {
+		hooks, _, err := unstructured.NestedSlice(o.Object, "webhooks")
+		require.NoError(t, err)
+		for _, h := range hooks {
+			hook := h.(map[string]any)
+			if hook["name"] != mutatingPodWebhook && hook["name"] != validatingPodWebhook {
+				continue
+			}
+			cc := hook["clientConfig"].(map[string]any)
+			url, _ := cc["url"].(string)
+			require.Contains(t, url, "https://"+from+"/", "webhook %s", hook["name"])
+			cc["url"] = strings.Replace(url, from, to, 1)
+		}
+		require.NoError(t, unstructured.SetNestedSlice(o.Object, hooks, "webhooks"))
+		require.NoError(t, c.Update(ctx, o))
+	}
+}
+
+// policiesHoldWithoutWebhook checks the chart's policies with the webhook
+// unreachable: the pod webhooks fail open, the operator's runner pod is created
+// with its labels, a runner pod from anyone else is refused naming the chart's
+// operator as the one creator, a runner label cannot be removed, and the
+// kubelet's status writes go through.
+func policiesHoldWithoutWebhook(t *testing.T, ctx context.Context, env *testenv.Env, c client.Client, ns, operatorSA string) {
+	t.Helper()
+	forged := &v1alpha1.AgenticSession{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "forged"}}
+	forged.Spec.InitialPrompt = "hello"
+	require.NoError(t, c.Create(ctx, forged))
+	// The API server picks up new policies asynchronously: until it does, the
+	// admin's dry run goes through the failed-open webhooks.
+	testenv.Eventually(t, time.Minute, "the chart's runner-pods policy enforced", func(ctx context.Context) error {
+		_, stderr, err := env.Kubectl(ctx, runnerPodManifest(t, forged), "create", "--dry-run=server", "-f", "-")
+		if err == nil {
+			return fmt.Errorf("a runner pod from %s was admitted", testenv.AdminUser)
+		}
+		want := "ValidatingAdmissionPolicy 'ambient-code-runner-pods'"
+		if !strings.Contains(stderr, want) {
+			return fmt.Errorf("refused, but not by %s: %s", want, stderr)
+		}
+		// The chart's creators: its operator ServiceAccount alone.
+		assert.Contains(t, stderr, "only the runner creators ("+operatorSA+") may create a pod controlled by AgenticSession \"forged\"")
+		return nil
+	})
+
+	session := &v1alpha1.AgenticSession{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "outage"}}
+	session.Spec.InitialPrompt = "hello"
+	require.NoError(t, c.Create(ctx, session))
+	testenv.Eventually(t, time.Minute, "runner pod created by the operator with the webhook down", func(ctx context.Context) error {
+		return createRunnerPod(ctx, env, session, operatorSA)
+	})
+	assertRunnerLabels(t, ctx, c, session)
+
+	pod := session.Name + "-runner"
+	_, stderr, err := env.Kubectl(ctx, nil, "-n", ns, "label", "pod", pod, v1alpha1.LabelRunner+"-")
+	require.Error(t, err, "removing %s must be refused with the webhook down", v1alpha1.LabelRunner)
+	assert.Contains(t, stderr, "ValidatingAdmissionPolicy 'ambient-code-runner-pods'")
+	assert.Contains(t, stderr, "runner labels of a runner pod cannot be changed or removed once set")
+
+	// A status write like the kubelet's: pods/status fails open too.
+	_, stderr, err = env.Kubectl(ctx, nil, "-n", ns, "patch", "pod", pod, "--subresource=status", "--type=merge",
+		"-p", `{"status":{"phase":"Running"}}`)
+	require.NoError(t, err, "a runner pod's status write with the webhook down: %s", stderr)
+}
+
+// createRunnerPod creates the runner pod of s, without labels, as user.
+func createRunnerPod(ctx context.Context, env *testenv.Env, s *v1alpha1.AgenticSession, user string) error {
+	data, err := yaml.Marshal(runnerPod(s))
+	if err != nil {
+		return err
+	}
+	if _, stderr, err := env.Kubectl(ctx, data, "--as="+user, "create", "-f", "-"); err != nil {
+		return fmt.Errorf("%v: %s", err, stderr)
+	}
+	return nil
+}
+
+// assertRunnerLabels checks that the stored runner pod of s has the runner labels.
+func assertRunnerLabels(t *testing.T, ctx context.Context, c client.Client, s *v1alpha1.AgenticSession) {
+	t.Helper()
+	var stored corev1.Pod
+	require.NoError(t, c.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: s.Name + "-runner"}, &stored))
+	for k, v := range v1alpha1.RunnerLabels(s.Name) {
+		assert.Equal(t, v, stored.Labels[k], "label %s of the stored runner pod %s", k, stored.Name)
+	}
+}
+
 func runnerPodManifest(t *testing.T, s *v1alpha1.AgenticSession) []byte {
 	t.Helper()
+	data, err := yaml.Marshal(runnerPod(s))
+	require.NoError(t, err)
+	return data
+}
+
+// runnerPod is the runner pod of s as the operator writes it, without labels.
+func runnerPod(s *v1alpha1.AgenticSession) *corev1.Pod {
 	yes := true
 	pod := &corev1.Pod{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
@@ -157,7 +284,5 @@ func runnerPodManifest(t *testing.T, s *v1alpha1.AgenticSession) []byte {
 				Name: s.Name, UID: s.UID, Controller: &yes, BlockOwnerDeletion: &yes}}},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "runner", Image: "runner:test"}}},
 	}
-	data, err := yaml.Marshal(pod)
-	require.NoError(t, err)
-	return data
+	return pod
 }

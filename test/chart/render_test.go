@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
 
 	"github.com/ambient-code/agentic-operator/test/manifests"
 	"github.com/ambient-code/agentic-operator/test/testenv"
@@ -75,6 +76,8 @@ func TestHelmLint(t *testing.T) {
 			"monitoring.prometheusRule.enabled=true,monitoring.dashboard.enabled=true"},
 		"bring your own certificate": {"--set", "certificates.certManager.enabled=false,certificates.caBundle=Zm9v," +
 			"certificates.secretName=my-cert,webhook.replicas=3"},
+		"no policies":        {"--set", "policies.enabled=false"},
+		"no mutating policy": {"--set", "policies.mutating.enabled=false"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			out := run(t, root, helm, append([]string{"lint", "--strict", chartDir(t)}, args...)...)
@@ -110,7 +113,7 @@ func TestChartNonDefaultValues(t *testing.T) {
 		"createNamespace=true",
 		"image.repository=registry.example/agentic-operator", "image.tag=v1.2.3", "image.pullPolicy=IfNotPresent",
 		"webhook.replicas=3", "operator.runnerImage=registry.example/runner:v9",
-		"webhook.failurePolicy.sessions=Fail", "webhook.timeoutSeconds=10",
+		"webhook.failurePolicy.sessions=Fail", "webhook.failurePolicy.pods=Fail", "webhook.timeoutSeconds=10",
 		"webhook.resources.limits.memory=1Gi",
 		"webhook.extraArgs={--zap-log-level=debug}",
 		"certificates.certManager.enabled=false", "certificates.caBundle=Zm9v", "certificates.secretName=my-cert",
@@ -148,9 +151,7 @@ func TestChartNonDefaultValues(t *testing.T) {
 				hook := h.(map[string]any)
 				hook["timeoutSeconds"] = float64(10)
 				hook["clientConfig"].(map[string]any)["caBundle"] = "Zm9v"
-				if hook["name"] == "agenticsessions.mutate.ambient-code.io" {
-					hook["failurePolicy"] = "Fail"
-				}
+				hook["failurePolicy"] = "Fail" // sessions and pods both set to Fail
 			}
 			require.NoError(t, unstructured.SetNestedSlice(o.Object, hooks, "webhooks"))
 		}
@@ -171,14 +172,28 @@ func TestChartMonitoringEqualsPrometheusComponent(t *testing.T) {
 	assertSameObjects(t, got, want)
 }
 
-// crds/ and files/ are copies (make chart-sync) of config/crd/bases and
-// config/prometheus; they must be current.
+// crds/ and files/ are copies (make chart-sync) of config/crd/bases,
+// config/prometheus and config/policies; they must be current.
 func TestChartCopiesAreCurrent(t *testing.T) {
 	root := testenv.RepoRoot(t)
 	chart := chartDir(t)
 	pairs := map[string]string{
 		filepath.Join(chart, "files", "prometheusrule.yaml"): filepath.Join(root, "config", "prometheus", "prometheusrule.yaml"),
 		filepath.Join(chart, "files", "dashboard.json"):      filepath.Join(root, "config", "prometheus", "dashboard.json"),
+	}
+	// files/policies holds exactly the resources config/policies lists.
+	var kust struct {
+		Resources []string `json:"resources"`
+	}
+	data, err := os.ReadFile(filepath.Join(root, "config", "policies", "kustomization.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, yaml.Unmarshal(data, &kust))
+	require.NotEmpty(t, kust.Resources)
+	policyCopies, err := filepath.Glob(filepath.Join(chart, "files", "policies", "*"))
+	require.NoError(t, err)
+	assert.Len(t, policyCopies, len(kust.Resources), "files/policies holds exactly config/policies' resources: run `make chart-sync`")
+	for _, r := range kust.Resources {
+		pairs[filepath.Join(chart, "files", "policies", r)] = filepath.Join(root, "config", "policies", r)
 	}
 	bases, err := filepath.Glob(filepath.Join(root, "config", "crd", "bases", "*.yaml"))
 	require.NoError(t, err)

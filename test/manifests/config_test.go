@@ -52,7 +52,7 @@ func only[T any](t *testing.T, objs []*unstructured.Unstructured, kind, name str
 }
 
 func TestEveryConfigDirectoryBuilds(t *testing.T) {
-	for _, dir := range []string{"crd", "rbac", "webhook", "certmanager", "operator", "default"} {
+	for _, dir := range []string{"crd", "rbac", "webhook", "certmanager", "operator", "policies", "default"} {
 		t.Run(dir, func(t *testing.T) {
 			assert.NotEmpty(t, buildConfig(t, dir))
 		})
@@ -72,11 +72,18 @@ func TestDefaultInstallsEverythingInOneNamespace(t *testing.T) {
 		"Service": 1, "Deployment": 2, "PodDisruptionBudget": 1,
 		"Issuer": 2, "Certificate": 2,
 		"MutatingWebhookConfiguration": 1, "ValidatingWebhookConfiguration": 1,
+		"ValidatingAdmissionPolicy": 2, "ValidatingAdmissionPolicyBinding": 2,
+		"MutatingAdmissionPolicy": 1, "MutatingAdmissionPolicyBinding": 1,
 	}, kinds)
 
+	// The policy kinds too: kustomize gives them the namespace unless
+	// config/default removes it again.
 	clusterScoped := map[string]bool{
 		"Namespace": true, "CustomResourceDefinition": true, "ClusterRole": true, "ClusterRoleBinding": true,
 		"MutatingWebhookConfiguration": true, "ValidatingWebhookConfiguration": true,
+	}
+	for _, k := range PolicyKinds {
+		clusterScoped[k] = true
 	}
 	for _, o := range objs {
 		id := o.GetKind() + " " + o.GetName()
@@ -168,4 +175,82 @@ func TestDefaultDeploymentsRunRestricted(t *testing.T) {
 	assert.False(t, *webhook.Spec.Template.Spec.AutomountServiceAccountToken, "the webhook needs no API access")
 	operator := only[appsv1.Deployment](t, objs, "Deployment", namePrefix+"operator")
 	assert.Contains(t, operator.Spec.Template.Spec.Containers[0].Args, "--leader-elect")
+}
+
+// The admission policies ship in config/default, cluster-scoped, bound by their
+// prefixed names, and with the runner creators the webhook is given: the
+// operator's ServiceAccount as config/default names it.
+func TestDefaultInstallsThePoliciesForTheOperator(t *testing.T) {
+	objs := buildConfig(t, "default")
+	policies := OfKind(objs, KindValidatingAdmissionPolicy, KindMutatingAdmissionPolicy)
+	bindings := OfKind(objs, KindValidatingAdmissionPolicyBinding, KindMutatingAdmissionPolicyBinding)
+	names := map[string]bool{}
+	for _, p := range policies {
+		names[p.GetKind()+"/"+p.GetName()] = true
+	}
+	assert.Equal(t, map[string]bool{
+		"ValidatingAdmissionPolicy/" + namePrefix + "runner-pods":                  true,
+		"ValidatingAdmissionPolicy/" + namePrefix + "projectsettings-group-access": true,
+		"MutatingAdmissionPolicy/" + namePrefix + "runner-pod-labels":              true,
+	}, names)
+	require.Len(t, bindings, len(policies), "one binding per policy")
+	for _, b := range bindings {
+		policyName, _, _ := unstructured.NestedString(b.Object, "spec", "policyName")
+		policyKind := strings.TrimSuffix(b.GetKind(), "Binding")
+		assert.True(t, names[policyKind+"/"+policyName], "%s %s binds %s %q, which config/default does not hold", b.GetKind(), b.GetName(), policyKind, policyName)
+	}
+	for _, o := range append(policies, bindings...) {
+		assert.NotContains(t, o.Object["metadata"], "namespace", "%s %s is cluster-scoped", o.GetKind(), o.GetName())
+	}
+
+	creators, err := RunnerCreators(objs)
+	require.NoError(t, err)
+	sa := only[corev1.ServiceAccount](t, objs, "ServiceAccount", namePrefix+"operator")
+	assert.Equal(t, []string{"system:serviceaccount:" + sa.Namespace + ":" + sa.Name}, creators,
+		"the policies' runner creators are the operator's ServiceAccount")
+	webhook := only[appsv1.Deployment](t, objs, "Deployment", namePrefix+"webhook")
+	assert.Contains(t, webhook.Spec.Template.Spec.Containers[0].Args, "--runner-creators="+strings.Join(creators, ","),
+		"the webhook and the policies name the same runner creators")
+}
+
+// The pod webhooks fail open because config/default's policies enforce the pod
+// rules for the same requests inside the API server; the session webhook
+// fails open on its own grounds.
+func TestDefaultPodWebhooksFailOpenBehindThePolicies(t *testing.T) {
+	objs := buildConfig(t, "default")
+	mutating := only[admissionv1.MutatingWebhookConfiguration](t, objs, KindMutatingWebhookConfiguration, namePrefix+"mutating-webhook-configuration")
+	validating := only[admissionv1.ValidatingWebhookConfiguration](t, objs, KindValidatingWebhookConfiguration, namePrefix+"validating-webhook-configuration")
+	vap := only[admissionv1.ValidatingAdmissionPolicy](t, objs, KindValidatingAdmissionPolicy, namePrefix+"runner-pods")
+	mapol := only[admissionv1.MutatingAdmissionPolicy](t, objs, KindMutatingAdmissionPolicy, namePrefix+"runner-pod-labels")
+
+	policies := map[string]struct {
+		rules []admissionv1.NamedRuleWithOperations
+		fail  *admissionv1.FailurePolicyType
+	}{
+		"runner-pods.mutate.ambient-code.io":   {mapol.Spec.MatchConstraints.ResourceRules, mapol.Spec.FailurePolicy},
+		"runner-pods.validate.ambient-code.io": {vap.Spec.MatchConstraints.ResourceRules, vap.Spec.FailurePolicy},
+	}
+	check := func(name string, fp *admissionv1.FailurePolicyType, rules []admissionv1.RuleWithOperations) {
+		require.NotNil(t, fp, name)
+		p, isPod := policies[name]
+		if !isPod {
+			assert.Equal(t, admissionv1.Ignore, *fp, "%s fails open", name)
+			return
+		}
+		assert.Equal(t, admissionv1.Ignore, *fp, "%s fails open behind the policies", name)
+		require.NotNil(t, p.fail, name)
+		assert.Equal(t, admissionv1.Fail, *p.fail, "the policy behind %s fails closed: an evaluation error must not let a pod through", name)
+		require.Len(t, rules, 1, name)
+		require.Len(t, p.rules, 1, name)
+		assert.Equal(t, rules[0].Operations, p.rules[0].Operations, "%s and its policy see the same operations", name)
+		assert.Equal(t, rules[0].Resources, p.rules[0].Resources, "%s and its policy see the same resources", name)
+		delete(policies, name)
+	}
+	for _, h := range mutating.Webhooks {
+		check(h.Name, h.FailurePolicy, h.Rules)
+	}
+	for _, h := range validating.Webhooks {
+		check(h.Name, h.FailurePolicy, h.Rules)
+	}
+	assert.Empty(t, policies, "pod webhooks missing from config/default")
 }

@@ -45,3 +45,14 @@ clientConfig:
         has(r.controller) && r.controller == true &&
         r.kind == 'AgenticSession' && r.apiVersion.startsWith('vteam.ambient-code/')))))
 {{- end -}}
+
+{{/* failurePolicy of a pod webhook: webhook.failurePolicy.pods where the
+     policies that back it are installed (.backed), Fail where they are not,
+     since nothing else would keep the pod rules while the webhook is down. */}}
+{{- define "ao.podFailurePolicy" -}}
+{{- if .backed -}}
+{{ .root.Values.webhook.failurePolicy.pods }}
+{{- else -}}
+Fail
+{{- end -}}
+{{- end -}}
