@@ -35,7 +35,7 @@ func main() {
 	fs.StringVar(&opts.Runner.Image, "runner-image", defaultRunnerImage, "Image of the runner container.")
 	fs.StringVar(&pullPolicy, "runner-image-pull-policy", "", "Pull policy of the runner image (Always, IfNotPresent, Never); empty for the cluster default.")
 	fs.IntVar(&opts.MaxConcurrentReconciles, "max-concurrent-reconciles", 10, "Reconciles each controller runs at once.")
-	fs.StringVar(&opts.Scope.Namespace, "namespace", "", "Watch only this namespace; empty watches every managed namespace.")
+	fs.StringVar(&opts.Scope.Namespace, "namespace", "", "Act only in this namespace, and only while it is labelled ambient-code.io/managed=true; empty means every managed namespace (sessions and ProjectSettings elsewhere are ignored).")
 	fs.BoolVar(&opts.LeaderElection, "leader-elect", false, "Elect a leader so that only one replica reconciles.")
 	fs.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease; empty means the operator's own namespace.")
 	fs.StringVar(&opts.MetricsBindAddress, "metrics-bind-address", ":8080", "Address of the /metrics endpoint; 0 disables it.")

@@ -1,7 +1,8 @@
 // Package manager builds the operator: one controller-runtime manager with the
 // scoped cache of operator/cache and the session, namespace and ProjectSettings
-// controllers on it. cmd/operator only parses flags and calls New; tests and the
-// scale benchmark call New too, so they run what ships.
+// controllers on it, the session and ProjectSettings ones acting only in managed
+// namespaces (operator/scope). cmd/operator only parses flags and calls New;
+// tests and the scale benchmark call New too, so they run what ships.
 package manager
 
 import (
@@ -30,6 +31,7 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/project"
 	"github.com/ambient-code/agentic-operator/operator/runner"
 	"github.com/ambient-code/agentic-operator/operator/runninghooks"
+	"github.com/ambient-code/agentic-operator/operator/scope"
 	"github.com/ambient-code/agentic-operator/operator/session"
 )
 
@@ -148,7 +150,9 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		SettledHooks:          settled,
 		ProjectSettingsEvents: inactivity.EnqueueRunningSessions(mgr.GetClient()),
 	}
-	if err := sessions.SetupWithManager(mgr); err != nil {
+	// Both controllers act only in managed namespaces (controllers.go).
+	gate := scope.NewGate(mgr.GetCache(), scope.DefaultRemembered)
+	if err := setupSessions(mgr, gate, sessions); err != nil {
 		return nil, fmt.Errorf("setting up the session controller: %w", err)
 	}
 	sweep := &archive.Sweeper{Reader: mgr.GetAPIReader(), Writer: mgr.GetClient(),
@@ -160,7 +164,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		return nil, fmt.Errorf("setting up the namespace controller: %w", err)
 	}
 	settings := &project.SettingsReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder(EventSource)}
-	if err := settings.SetupWithManager(mgr); err != nil {
+	if err := setupProjectSettings(mgr, gate, settings); err != nil {
 		return nil, fmt.Errorf("setting up the ProjectSettings controller: %w", err)
 	}
 
