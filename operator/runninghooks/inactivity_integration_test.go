@@ -38,20 +38,24 @@ func (s *suite) poke(t *testing.T, as *v1alpha1.AgenticSession) *v1alpha1.Agenti
 	return got
 }
 
-// inactivity: session-level, project-level and default timeouts, each stopping
+// inactivity: session-level and project-level timeouts, each stopping
 // its session once the clock passes it and not before. Margins of 300 s of clock
 // time keep the real seconds the test takes from mattering.
 func (s *suite) inactivity(t *testing.T) {
 	s.namespace(t, "idle-proj", true)
 	s.setProjectTimeout(t, "idle-proj", 2000)
-	s.namespace(t, "idle-default", false) // no ProjectSettings: the operator default (4000 s)
+	// The operator gives a managed namespace a ProjectSettings whose CRD default
+	// (86400 s) wins over the operator's (4000 s): the operator default only
+	// applies where a namespace has no ProjectSettings (operator/inactivity's
+	// unit tests), and an unmanaged namespace is not acted on at all.
+	s.namespace(t, "idle-default", true)
 	start := s.clock.Now()
 	sessions := map[string]*v1alpha1.AgenticSession{
 		"session 1000 s": s.createRunning(t, "idle-proj", "own-timeout", func(a *v1alpha1.AgenticSession) {
 			a.Spec.InactivityTimeout = ptr.To(1000)
 		}),
 		"project 2000 s": s.createRunning(t, "idle-proj", "project-timeout", nil),
-		"default 4000 s": s.createRunning(t, "idle-default", "default-timeout", nil),
+		"project default 86400 s": s.createRunning(t, "idle-default", "default-timeout", nil),
 		"disabled": s.createRunning(t, "idle-proj", "no-timeout", func(a *v1alpha1.AgenticSession) {
 			a.Spec.InactivityTimeout = ptr.To(0)
 		}),
@@ -65,7 +69,7 @@ func (s *suite) inactivity(t *testing.T) {
 		{1700 * time.Second, []string{"session 1000 s"}},
 		{2000 * time.Second, []string{"session 1000 s", "project 2000 s"}},
 		{3700 * time.Second, []string{"session 1000 s", "project 2000 s"}},
-		{4000 * time.Second, []string{"session 1000 s", "project 2000 s", "default 4000 s"}},
+		{4000 * time.Second, []string{"session 1000 s", "project 2000 s"}},
 	} {
 		s.clock.Step(start.Add(step.at).Sub(s.clock.Now()) + time.Second)
 		for name, as := range sessions {
