@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -254,10 +255,17 @@ func TestProjectSettingsGroupAccess(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Both users write ProjectSettings; only bob may bind ambient-project-edit.
+	// All three users write ProjectSettings; bob may bind ambient-project-edit,
+	// carol all three project roles.
 	rules := []rbacv1.PolicyRule{{APIGroups: []string{"vteam.ambient-code"}, Resources: []string{"*"}, Verbs: []string{"*"}}}
-	bind := rbacv1.PolicyRule{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"clusterroles"}, Verbs: []string{"bind"}, ResourceNames: []string{"ambient-project-edit"}}
-	for user, rs := range map[string][]rbacv1.PolicyRule{"alice": rules, "bob": append(rules, bind)} {
+	bind := func(roles ...string) rbacv1.PolicyRule {
+		return rbacv1.PolicyRule{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"clusterroles"}, Verbs: []string{"bind"}, ResourceNames: roles}
+	}
+	for user, rs := range map[string][]rbacv1.PolicyRule{
+		"alice": rules,
+		"bob":   append(slices.Clone(rules), bind("ambient-project-edit")),
+		"carol": append(slices.Clone(rules), bind("ambient-project-admin", "ambient-project-edit", "ambient-project-view")),
+	} {
 		objs := []client.Object{
 			&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: user, Namespace: "team-a"}, Rules: rs},
 			&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: user, Namespace: "team-a"},
@@ -270,15 +278,20 @@ func TestProjectSettingsGroupAccess(t *testing.T) {
 			}
 		}
 	}
-	settings := func(group, role string) *unstructured.Unstructured {
+	// settings grants group each of roles.
+	settings := func(group string, roles ...string) *unstructured.Unstructured {
+		var access []any
+		for _, r := range roles {
+			access = append(access, map[string]any{"groupName": group, "role": r})
+		}
 		return &unstructured.Unstructured{Object: map[string]any{
 			"apiVersion": "vteam.ambient-code/v1alpha1", "kind": "ProjectSettings",
 			"metadata": map[string]any{"name": "projectsettings", "namespace": "team-a"},
-			"spec":     map[string]any{"groupAccess": []any{map[string]any{"groupName": group, "role": role}}},
+			"spec":     map[string]any{"groupAccess": access},
 		}}
 	}
-	create := func(user, group, role string) error {
-		_, err := as(t, env, user, "system:authenticated").Resource(psGVR).Namespace("team-a").Create(ctx, settings(group, role),
+	create := func(user, group string, roles ...string) error {
+		_, err := as(t, env, user, "system:authenticated").Resource(psGVR).Namespace("team-a").Create(ctx, settings(group, roles...),
 			metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
 		return err
 	}
@@ -294,6 +307,15 @@ func TestProjectSettingsGroupAccess(t *testing.T) {
 	requireDenied(t, create("bob", "devs", "admin"), `"bob" asks for "admin" in namespace "team-a" and may not bind`)
 	requireDenied(t, create("alice", "devs", "edit"), `"alice" asks for "edit" in namespace "team-a" and may not bind`)
 	requireDenied(t, create("bob", "system:authenticated", "edit"), `"system:authenticated": groups starting with "system:" cannot be granted`)
+	// Every role at once, as config/samples does: each is checked (an
+	// authorizer check per role in one expression would exceed its cost limit
+	// and fail to evaluate).
+	if err := create("carol", "devs", "admin", "edit", "view"); err != nil {
+		t.Errorf("carol may bind every project role and asks for all three: %v", err)
+	}
+	// The API server reports the first refusing validation.
+	requireDenied(t, create("bob", "devs", "admin", "edit", "view"), `"bob" asks for "admin" in namespace "team-a" and may not bind ClusterRole "ambient-project-admin"`)
+	requireDenied(t, create("bob", "devs", "edit", "view"), `"bob" asks for "view" in namespace "team-a" and may not bind ClusterRole "ambient-project-view"`)
 }
 
 // fixture is one recorded pod review and the webhook's answer to it.
