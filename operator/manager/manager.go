@@ -152,7 +152,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	}
 	// Both controllers act only in managed namespaces (controllers.go).
 	gate := scope.NewGate(mgr.GetCache(), scope.DefaultRemembered)
-	if err := setupSessions(mgr, gate, sessions); err != nil {
+	if err := sessions.SetupWithManager(mgr, gate); err != nil {
 		return nil, fmt.Errorf("setting up the session controller: %w", err)
 	}
 	sweep := &archive.Sweeper{Reader: mgr.GetAPIReader(), Writer: mgr.GetClient(),
@@ -164,7 +164,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		return nil, fmt.Errorf("setting up the namespace controller: %w", err)
 	}
 	settings := &project.SettingsReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder(EventSource)}
-	if err := setupProjectSettings(mgr, gate, settings); err != nil {
+	if err := settings.SetupWithManager(mgr, gate); err != nil {
 		return nil, fmt.Errorf("setting up the ProjectSettings controller: %w", err)
 	}
 

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/operator/scope"
 )
 
 // SettingsReconciler keeps a project's group RoleBindings equal to its
@@ -200,15 +201,17 @@ func (r *SettingsReconciler) reportTaken(ctx context.Context, ps *v1alpha1.Proje
 			"Delete the RoleBinding, or remove or change the entry", have.Name, owner)
 }
 
-// SetupWithManager registers r on mgr. Only the singleton named "projectsettings"
-// is reconciled, and only when its spec changes (or at start), so a resync costs
-// no RoleBinding LIST.
-func (r *SettingsReconciler) SetupWithManager(mgr ctrl.Manager) error {
+// SetupWithManager registers r on mgr behind gate (ProjectSettings outside the
+// managed namespaces are ignored). Only the singleton named "projectsettings" is
+// reconciled, and only when its spec changes (or at start, or when its namespace
+// becomes managed), so a resync costs no RoleBinding LIST.
+func (r *SettingsReconciler) SetupWithManager(mgr ctrl.Manager, gate *scope.Gate) error {
 	singleton := predicate.NewPredicateFuncs(func(o client.Object) bool {
 		return o.GetName() == v1alpha1.ProjectSettingsName
 	})
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("projectsettings").
 		For(&v1alpha1.ProjectSettings{}, builder.WithPredicates(singleton, predicate.GenerationChangedPredicate{})).
-		Complete(r)
+		Watches(&corev1.Namespace{}, scope.OnManaged(scope.Named(v1alpha1.ProjectSettingsName))).
+		Complete(gate.Only(v1alpha1.KindProjectSettings, r))
 }

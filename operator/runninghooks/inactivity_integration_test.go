@@ -54,7 +54,7 @@ func (s *suite) inactivity(t *testing.T) {
 		"session 1000 s": s.createRunning(t, "idle-proj", "own-timeout", func(a *v1alpha1.AgenticSession) {
 			a.Spec.InactivityTimeout = ptr.To(1000)
 		}),
-		"project 2000 s": s.createRunning(t, "idle-proj", "project-timeout", nil),
+		"project 2000 s":          s.createRunning(t, "idle-proj", "project-timeout", nil),
 		"project default 86400 s": s.createRunning(t, "idle-default", "default-timeout", nil),
 		"disabled": s.createRunning(t, "idle-proj", "no-timeout", func(a *v1alpha1.AgenticSession) {
 			a.Spec.InactivityTimeout = ptr.To(0)
