@@ -42,6 +42,10 @@ type Sweeper struct {
 	PageSize int64
 	// Namespace restricts the sweep as the operator is restricted; empty is all.
 	Namespace string
+	// Managed, when set, reports whether a namespace is managed: a restart
+	// request in one that is not is left for when it is (the operator acts only
+	// in managed namespaces, and no webhook checked that session).
+	Managed func(ctx context.Context, namespace string) (bool, error)
 }
 
 // SweepResult counts one pass.
@@ -106,6 +110,17 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 			m := &page.Items[i]
 			if !v1alpha1.RestartRequested(m.Annotations) {
 				continue
+			}
+			if s.Managed != nil {
+				managed, err := s.Managed(ctx, m.Namespace)
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				if !managed {
+					log.FromContext(ctx).V(1).Info("Restart request in a namespace that is not managed; left archived", "session", klog.KObj(m))
+					continue
+				}
 			}
 			if err := Unarchive(ctx, s.Writer, m.Namespace, m.Name); err != nil {
 				errs = append(errs, err)

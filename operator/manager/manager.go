@@ -156,7 +156,8 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		return nil, fmt.Errorf("setting up the session controller: %w", err)
 	}
 	sweep := &archive.Sweeper{Reader: mgr.GetAPIReader(), Writer: mgr.GetClient(),
-		Interval: opts.ArchiveSweepInterval, PageSize: opts.ArchiveSweepPageSize, Namespace: opts.Scope.Namespace}
+		Interval: opts.ArchiveSweepInterval, PageSize: opts.ArchiveSweepPageSize, Namespace: opts.Scope.Namespace,
+		Managed: gate.Managed}
 	if err := mgr.Add(sweep); err != nil {
 		return nil, fmt.Errorf("adding the archive sweep: %w", err)
 	}

@@ -35,6 +35,7 @@ func TestArchive(t *testing.T) {
 	t.Run("RestartWithTheWebhookDown", func(t *testing.T) { s.restartWithWebhookDown(t, ns) })
 	t.Run("EditedWhileArchived", func(t *testing.T) { s.editedWhileArchived(t, ns) })
 	t.Run("DeletedWhileArchived", func(t *testing.T) { s.deletedWhileArchived(t, ns) })
+	t.Run("RestartWaitsForAManagedNamespace", func(t *testing.T) { s.restartWaitsForManaged(t, ns) })
 	t.Run("Adoption", s.adoption)
 }
 
@@ -84,6 +85,35 @@ func (s *suite) editedWhileArchived(t *testing.T, ns string) {
 	assert.Contains(t, pod.Spec.Containers[0].Env, corev1.EnvVar{Name: "INITIAL_PROMPT", Value: "a new prompt"}, "the restart runs the edited spec")
 	got = s.get(t, ns, name)
 	assert.Equal(t, got.Generation, got.Status.ObservedGeneration)
+}
+
+// restartWaitsForManaged: a restart request on an archived session of a
+// namespace that is no longer managed (no webhook sees it) is left alone by the
+// sweep, and acted on once the namespace is managed again.
+func (s *suite) restartWaitsForManaged(t *testing.T, ns string) {
+	const name = "unmanaged-restart"
+	s.runStopArchive(t, ns, name)
+	s.setManaged(t, ns, false)
+	stored := s.annotate(t, ns, name, desiredRunning)
+	assert.Contains(t, stored.Labels, v1alpha1.LabelArchived, "no webhook is called outside managed namespaces")
+	s.waitSweeps(t, 2)
+	got := s.get(t, ns, name)
+	assert.Contains(t, got.Labels, v1alpha1.LabelArchived, "the sweep writes nothing in a namespace that is not managed")
+	assert.Equal(t, v1alpha1.PhaseStopped, got.Status.Phase)
+
+	s.setManaged(t, ns, true)
+	s.waitRunningAgain(t, ns, name)
+}
+
+// setManaged labels the namespace managed, or removes the label.
+func (s *suite) setManaged(t *testing.T, ns string, managed bool) {
+	t.Helper()
+	label := v1alpha1.LabelManaged + "-"
+	if managed {
+		label = v1alpha1.LabelManaged + "=" + v1alpha1.ValueTrue
+	}
+	_, _, err := s.env.Kubectl(context.Background(), nil, "label", "namespace", ns, label, "--overwrite")
+	require.NoError(t, err)
 }
 
 func (s *suite) deletedWhileArchived(t *testing.T, ns string) {
