@@ -19,17 +19,22 @@ const (
 	// handMadeSession never runs (it is created with a stop request), so the
 	// runner pod name of the dry-run command is free.
 	handMadeSession = "by-hand"
+	// unmanagedNamespace is not managed: the webhook is never called there, and
+	// only the admission policy refuses a pod posing as a runner.
+	unmanagedNamespace = "unmanaged"
 )
 
-// createDemo creates the managed demo namespace, its default ServiceAccount
-// (no controller-manager runs to create it, and pods need it), the session
-// "demo", and the files the printed commands use.
+// createDemo creates the managed demo namespace and an unmanaged one, their
+// default ServiceAccounts (no controller-manager runs to create them, and pods
+// need them), the session "demo", and the files the printed commands use.
 func (r *localRun) createDemo(ctx context.Context) error {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 		Name:   demoNamespace,
 		Labels: map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue},
 	}}
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: demoNamespace}}
+	unmanaged := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: unmanagedNamespace}}
+	unmanagedSA := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: unmanagedNamespace}}
 	session := &v1alpha1.AgenticSession{
 		ObjectMeta: metav1.ObjectMeta{Name: demoSession, Namespace: demoNamespace},
 		Spec: v1alpha1.AgenticSessionSpec{
@@ -46,7 +51,8 @@ func (r *localRun) createDemo(ctx context.Context) error {
 	for _, o := range []struct {
 		kind string
 		obj  client.Object
-	}{{"namespace", ns}, {"service account", sa}, {"session", session}, {"session", handMade}} {
+	}{{"namespace", ns}, {"service account", sa}, {"namespace", unmanaged}, {"service account", unmanagedSA},
+		{"session", session}, {"session", handMade}} {
 		if err := r.client.Create(ctx, o.obj); err != nil {
 			return fmt.Errorf("creating the demo %s %s: %w", o.kind, o.obj.GetName(), err)
 		}

@@ -26,6 +26,25 @@ func (r *localRun) installCRDs(ctx context.Context) error {
 	return nil
 }
 
+// installPolicies applies the admission policies of config/policies as shipped
+// but for one change: the runner creators are the run's admin, the identity the
+// operator runs with here and the webhook's --runner-creators, so that the
+// policies and the webhook agree. With them installed the pod webhooks fail
+// open, as they do in config/default.
+func (r *localRun) installPolicies(ctx context.Context) error {
+	objs, err := manifests.Build(ctx, r.kubectl(), filepath.Join(r.cfg.root, "config", "policies"))
+	if err != nil {
+		return err
+	}
+	if err := manifests.SetRunnerCreators(objs, []string{adminUser}); err != nil {
+		return fmt.Errorf("config/policies: %w", err)
+	}
+	if err := manifests.Apply(ctx, r.client, fieldOwner, objs...); err != nil {
+		return fmt.Errorf("installing admission policies: %w", err)
+	}
+	return nil
+}
+
 // installWebhooks applies the webhook configurations of config/webhook with
 // one change: clientConfig calls the local webhook (URL and the local CA)
 // instead of the in-cluster Service. Selectors, matchConditions and failure

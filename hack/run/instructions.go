@@ -13,7 +13,8 @@ import (
 // ReadyLine starts the line printed once everything runs; the test of `make
 // run` waits for it. Commands to try are printed before it, each on a line
 // starting with "  $ ", runnable from the repository root. The third prints
-// the object as that write stored it, before the operator writes its own.
+// the object as that write stored it, before the operator writes its own; the
+// fourth is refused by an admission policy alone.
 const ReadyLine = "ready:"
 
 func (r *localRun) printInstructions(w io.Writer, operator bool) {
@@ -23,7 +24,7 @@ func (r *localRun) printInstructions(w io.Writer, operator bool) {
 	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 
 	line("")
-	programs := "etcd, kube-apiserver, the webhook"
+	programs := "etcd, kube-apiserver (with the admission policies), the webhook"
 	if operator {
 		programs += ", the operator"
 	}
@@ -34,12 +35,14 @@ func (r *localRun) printInstructions(w io.Writer, operator bool) {
 	line("")
 	line("  # 1. A runner pod written without labels gets the runner labels (a server-side dry run: admission runs, nothing is stored)")
 	line("  $ %s create --dry-run=server -f %s -o jsonpath='{.metadata.labels}'", kubectl, r.rel(r.demoPodFile()))
-	line("  # 2. Removing a runner label from the operator's runner pod is refused by the webhook")
+	line("  # 2. Removing a runner label from the operator's runner pod is refused (by the admission policy, and by the webhook)")
 	line("  $ %s %s label pod %s %s-", kubectl, ns, v1alpha1.RunnerPodName(demoSession), v1alpha1.LabelRunner)
 	line("  # 3. A status write with duplicate condition types is stored with one condition per type")
 	line("  $ %s %s patch agenticsession %s --subresource=status --type=merge --patch-file %s -o jsonpath='%s'",
 		kubectl, ns, demoSession, r.rel(r.demoConditionsFile()),
 		`{range .status.conditions[*]}{.type}={.status} ({.reason}){"\n"}{end}`)
+	line("  # 4. A pod posing as a runner outside managed namespaces is refused by the admission policy (the webhook is never called there)")
+	line("  $ %s -n %s run impostor --image=busybox --labels=%s=%s --dry-run=server", kubectl, unmanagedNamespace, v1alpha1.LabelRunner, v1alpha1.ValueTrue)
 	line("")
 	if operator {
 		line("  # Sessions go through their phases; the simulated kubelet marks runner pods Running:")

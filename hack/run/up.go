@@ -43,8 +43,13 @@ func (r *localRun) up(ctx context.Context) error {
 		return err
 	}
 
-	// The webhook is ready before it is registered, so no write meets a
-	// fail-closed webhook that is not there yet.
+	r.log.Info("Installing admission policies", "from", "config/policies", "runnerCreators", adminUser)
+	if err := r.installPolicies(ctx); err != nil {
+		return err
+	}
+
+	// The webhook is ready before it is registered, so that no write passes a
+	// failed-open webhook that is not there yet.
 	if err := r.startWebhook(); err != nil {
 		return err
 	}

@@ -50,7 +50,7 @@ func TestMakeRunEnforcesAndLeavesNothingBehind(t *testing.T) {
 	}
 
 	commands := run.linesWithPrefix("  $ ")
-	require.GreaterOrEqual(t, len(commands), 3, "three commands that show the enforcement")
+	require.GreaterOrEqual(t, len(commands), 4, "four commands that show the enforcement")
 
 	// 1. A runner pod written without labels gets them (a server-side dry run).
 	out, errOut, err := shell(t, root, env, commands[0])
@@ -84,6 +84,14 @@ func TestMakeRunEnforcesAndLeavesNothingBehind(t *testing.T) {
 	assert.True(t, strings.EqualFold(stored[0], "Ready=True (Running)"), "newest Ready survives: %q", stored[0])
 	assert.Equal(t, "PodCreated=True (Created)", stored[1], "newest PodCreated survives")
 
+	// 4. Outside managed namespaces only the admission policy sees pods, and it
+	// refuses one posing as a runner.
+	_, errOut, err = shell(t, root, env, commands[3])
+	require.Error(t, err, "%s must be refused", commands[3])
+	assert.Contains(t, errOut, "ValidatingAdmissionPolicy 'runner-pods'")
+	assert.Contains(t, errOut, `"ambient-code.io/runner"="true" on a pod in namespace "unmanaged"`)
+	policiesNameTheAdmin(t, root, env)
+
 	if names["operator"] {
 		sessionReachesRunning(t, root, env)
 	}
@@ -104,6 +112,28 @@ func TestMakeRunEnforcesAndLeavesNothingBehind(t *testing.T) {
 	assert.Empty(t, mentioning(t, state), "processes still using the run's directory")
 	assert.Empty(t, listening(base, 8), "ports of the run still listening")
 	assert.NoDirExists(t, state, "the run's state is removed")
+}
+
+// policiesNameTheAdmin checks that make run installed every policy of
+// config/policies with the run's admin, the operator's identity here and the
+// webhook's --runner-creators, as the one runner creator.
+func policiesNameTheAdmin(t *testing.T, root string, env []string) {
+	t.Helper()
+	out, errOut, err := shell(t, root, env, "bin/kubectl get validatingadmissionpolicies,validatingadmissionpolicybindings,"+
+		"mutatingadmissionpolicies,mutatingadmissionpolicybindings -o name")
+	require.NoError(t, err, errOut)
+	assert.ElementsMatch(t, []string{
+		"validatingadmissionpolicy.admissionregistration.k8s.io/runner-pods",
+		"validatingadmissionpolicy.admissionregistration.k8s.io/projectsettings-group-access",
+		"validatingadmissionpolicybinding.admissionregistration.k8s.io/runner-pods",
+		"validatingadmissionpolicybinding.admissionregistration.k8s.io/projectsettings-group-access",
+		"mutatingadmissionpolicy.admissionregistration.k8s.io/runner-pod-labels",
+		"mutatingadmissionpolicybinding.admissionregistration.k8s.io/runner-pod-labels",
+	}, strings.Fields(out))
+	out, errOut, err = shell(t, root, env,
+		`bin/kubectl get validatingadmissionpolicy runner-pods -o jsonpath='{.spec.variables[?(@.name=="creators")].expression}'`)
+	require.NoError(t, err, errOut)
+	assert.Equal(t, `["admin"]`, out)
 }
 
 // sessionReachesRunning applies config/samples into the demo namespace and
