@@ -24,6 +24,7 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/runner"
 	"github.com/ambient-code/agentic-operator/operator/runner/runnertest"
 	"github.com/ambient-code/agentic-operator/operator/session"
+	"github.com/ambient-code/agentic-operator/test/identity"
 	"github.com/ambient-code/agentic-operator/test/testenv"
 )
 
@@ -46,7 +47,9 @@ func TestRunnerNamesAndOwnership(t *testing.T) {
 	dumpLogsOnFailure(t)
 	env := testenv.Start(t, testenv.Options{})
 	o := &ownership{suite: &suite{env: env, kubelet: kubelet{c: env.Client}}, runner: runnertest.New(t, nil)}
-	o.mgr, _ = startOperator(t, env.Config, manager.Options{
+	// Under the shipped roles: the ownership checks' reads must be granted.
+	o.operator = identity.Shipped(t, env)
+	o.mgr, _ = startOperator(t, o.operator.Config(env.Config), manager.Options{
 		MaxConcurrentReconciles: 2,
 		Runner: session.RunnerConfig{Image: "example.com/runner:test", Resources: session.DefaultResources(),
 			ConflictGrace: conflictGrace},
