@@ -16,6 +16,7 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/archive"
 	"github.com/ambient-code/agentic-operator/operator/inactivity"
 	"github.com/ambient-code/agentic-operator/operator/manager"
+	"github.com/ambient-code/agentic-operator/operator/manager/metricsauth"
 	"github.com/ambient-code/agentic-operator/operator/runner"
 	"github.com/ambient-code/agentic-operator/operator/session"
 )
@@ -38,7 +39,8 @@ func main() {
 	fs.StringVar(&opts.Scope.Namespace, "namespace", "", "Act only in this namespace, and only while it is labelled ambient-code.io/managed=true; empty means every managed namespace (sessions and ProjectSettings elsewhere are ignored).")
 	fs.BoolVar(&opts.LeaderElection, "leader-elect", false, "Elect a leader so that only one replica reconciles.")
 	fs.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease; empty means the operator's own namespace.")
-	fs.StringVar(&opts.MetricsBindAddress, "metrics-bind-address", ":8080", "Address of the /metrics endpoint; 0 disables it.")
+	fs.StringVar(&opts.MetricsBindAddress, "metrics-bind-address", metricsauth.DefaultBindAddress, "Address of the /metrics endpoint (HTTPS unless --metrics-secure=false); 0 disables it.")
+	opts.Metrics.BindFlags(fs)
 	fs.StringVar(&opts.HealthProbeBindAddress, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints; 0 disables them.")
 	fs.StringVar(&opts.RunnerClient.URLTemplate, "runner-url-template", runner.DefaultURLTemplate, "Base URL of a session's runner, a Go template over {{.Name}} and {{.Namespace}} of the session.")
 	fs.DurationVar(&opts.RunnerClient.Timeout, "runner-timeout", runner.DefaultTimeout, "Bound of one runner call, connect to last byte; a sync of one session is bounded by it too.")
@@ -68,7 +70,11 @@ func main() {
 		os.Exit(1)
 	}
 	setupLog.Info("Starting operator", "runnerImage", opts.Runner.Image, "namespace", opts.Scope.Namespace,
-		"leaderElection", opts.LeaderElection)
+		"leaderElection", opts.LeaderElection, "metricsBindAddress", opts.MetricsBindAddress,
+		"metricsSecure", !opts.Metrics.Insecure, "metricsCertPath", opts.Metrics.CertDir)
+	if opts.Metrics.Insecure && opts.MetricsBindAddress != "0" {
+		setupLog.Info("WARNING: --metrics-secure=false serves /metrics over plain HTTP to anyone who can reach the port; use it for local development only")
+	}
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		setupLog.Error(err, "Operator stopped with an error")
 		os.Exit(1)
@@ -94,6 +100,9 @@ func validate(opts manager.Options, pullPolicy string) error {
 	if opts.ArchiveSweepInterval <= 0 || opts.ArchiveSweepPageSize < 1 {
 		return fmt.Errorf("--archive-sweep-interval %s, --archive-sweep-page-size %d: want a positive interval and a page size of at least 1",
 			opts.ArchiveSweepInterval, opts.ArchiveSweepPageSize)
+	}
+	if err := opts.Metrics.Validate(); err != nil {
+		return err
 	}
 	if opts.MaxConcurrentReconciles < 1 {
 		return fmt.Errorf("--max-concurrent-reconciles %d: want at least 1", opts.MaxConcurrentReconciles)

@@ -85,7 +85,7 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 	require.NoError(t, err)
 	probe := freeAddr(t)
 	cmd, out := webhookCommand(t, "--cert-dir", dir, "--webhook-bind-address", freeAddr(t),
-		"--health-probe-bind-address", probe, "--metrics-bind-address", freeAddr(t))
+		"--health-probe-bind-address", probe, "--metrics-bind-address", freeAddr(t), "--metrics-secure=false")
 	require.NoError(t, cmd.Start())
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()

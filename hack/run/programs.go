@@ -35,7 +35,9 @@ func (r *localRun) startWebhook() error {
 		"--health-probe-bind-address=" + localAddr(r.cfg.ports.WebhookProbe),
 		"--metrics-bind-address=" + localAddr(r.cfg.ports.WebhookMetrics),
 	}
-	return r.start("webhook", filepath.Join(r.cfg.binDir, "webhook"), args, nil)
+	// The kubeconfig reviews /metrics requests (TokenReview, SubjectAccessReview),
+	// as the operator's does: metrics are HTTPS for authorized tokens only.
+	return r.start("webhook", filepath.Join(r.cfg.binDir, "webhook"), args, []string{"KUBECONFIG=" + r.kubeconfig()})
 }
 
 // operatorBinary returns bin/operator, or "" when it has not been built: the

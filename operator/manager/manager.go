@@ -22,12 +22,12 @@ import (
 	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 	"github.com/ambient-code/agentic-operator/operator/archive"
 	opcache "github.com/ambient-code/agentic-operator/operator/cache"
 	"github.com/ambient-code/agentic-operator/operator/inactivity"
+	"github.com/ambient-code/agentic-operator/operator/manager/metricsauth"
 	"github.com/ambient-code/agentic-operator/operator/project"
 	"github.com/ambient-code/agentic-operator/operator/runner"
 	"github.com/ambient-code/agentic-operator/operator/runninghooks"
@@ -56,6 +56,9 @@ type Options struct {
 	LeaderElection          bool
 	LeaderElectionNamespace string // empty: the namespace the pod runs in
 	MetricsBindAddress      string // "0" disables
+	// Metrics is how /metrics is served: by default HTTPS, authenticated and
+	// authorized against the API server (metricsauth).
+	Metrics                 metricsauth.Serving
 	HealthProbeBindAddress  string // "0" disables
 	GracefulShutdownTimeout time.Duration
 
@@ -112,11 +115,15 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if shutdown <= 0 {
 		shutdown = DefaultGracefulShutdown
 	}
+	metrics, metricsCerts, err := opts.Metrics.ServerOptions(opts.MetricsBindAddress)
+	if err != nil {
+		return nil, fmt.Errorf("metrics server: %w", err)
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme,
 		Cache:                         opcache.Options(scheme, opts.Scope),
 		Client:                        opcache.ClientOptions(),
-		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsBindAddress},
+		Metrics:                       metrics,
 		HealthProbeBindAddress:        opts.HealthProbeBindAddress,
 		LeaderElection:                opts.LeaderElection,
 		LeaderElectionID:              LeaderElectionID,
@@ -131,6 +138,11 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
+	}
+	if metricsCerts != nil { // reloads --metrics-cert-path on rotation
+		if err := mgr.Add(metricsCerts); err != nil {
+			return nil, fmt.Errorf("adding the metrics certificate watcher: %w", err)
+		}
 	}
 
 	running, err := runningHooks(mgr, opts)

@@ -26,9 +26,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/ambient-code/agentic-operator/certs"
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/test/manifests"
 	"github.com/ambient-code/agentic-operator/test/testenv"
 )
 
@@ -141,12 +143,17 @@ func TestDashboardAndAlertsQueryExportedMetrics(t *testing.T) {
 	_, serving, err := certs.GenerateDir(certDir, []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, time.Hour)
 	require.NoError(t, err)
 	hookAddr, hookProbe, hookMetrics := freeAddr(t), freeAddr(t), freeAddr(t)
-	startProgram(t, webhookBin, nil, hookProbe,
+	// Both serve /metrics as shipped: HTTPS, for tokens the API server allows
+	// GET /metrics, reviewed with the admin kubeconfig here.
+	startProgram(t, webhookBin, []string{"KUBECONFIG=" + env.Kubeconfig}, hookProbe,
 		"--webhook-bind-address="+hookAddr, "--cert-dir="+certDir,
 		"--health-probe-bind-address="+hookProbe, "--metrics-bind-address="+hookMetrics)
 	opProbe, opMetrics := freeAddr(t), freeAddr(t)
 	startProgram(t, operatorBin, []string{"KUBECONFIG=" + env.Kubeconfig}, opProbe,
 		"--health-probe-bind-address="+opProbe, "--metrics-bind-address="+opMetrics)
+	token := metricsReaderToken(t, env)
+	waitListening(t, hookMetrics)
+	waitListening(t, opMetrics)
 
 	// One review per endpoint, so that controller-runtime's per-webhook series exist.
 	pool := x509.NewCertPool()
@@ -189,7 +196,7 @@ func TestDashboardAndAlertsQueryExportedMetrics(t *testing.T) {
 	for {
 		families = map[string]*dto.MetricFamily{}
 		for _, addr := range []string{hookMetrics, opMetrics} {
-			for n, f := range scrape(t, "http://"+addr+"/metrics") {
+			for n, f := range scrape(t, "https://"+addr+"/metrics", token) {
 				families[n] = f
 			}
 		}
@@ -218,16 +225,47 @@ func firstFixture(t *testing.T, root, endpoint string) string {
 	return filepath.Join(endpoint, filepath.Base(files[0]))
 }
 
-func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
+// scrape reads url as Prometheus does, with token as its bearer token.
+func scrape(t *testing.T, url, token string) map[string]*dto.MetricFamily {
 	t.Helper()
-	resp, err := http.Get(url)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	code, body := testenv.GetMetrics(t, url, token)
+	require.Equal(t, http.StatusOK, code, "GET %s: %.200s", url, body)
 	parser := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := parser.TextToMetricFamilies(resp.Body)
+	fams, err := parser.TextToMetricFamilies(strings.NewReader(body))
 	require.NoError(t, err, "parsing %s", url)
 	return fams
+}
+
+// waitListening waits for addr to accept connections: a metrics listener may
+// come up just after /readyz says ok.
+func waitListening(t *testing.T, addr string) {
+	t.Helper()
+	testenv.Eventually(t, 30*time.Second, addr+" listening", func(context.Context) error {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			_ = c.Close()
+		}
+		return err
+	})
+}
+
+// metricsReaderToken is a token of a ServiceAccount bound to the chart's
+// metrics-reader ClusterRole, as Prometheus' would be.
+func metricsReaderToken(t *testing.T, env *testenv.Env) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var reader *unstructured.Unstructured
+	for _, o := range manifests.OfKind(helmTemplate(t), "ClusterRole") {
+		if o.GetName() == "ambient-code-metrics-reader" {
+			reader = o
+		}
+	}
+	require.NotNil(t, reader, "the chart renders the metrics-reader ClusterRole")
+	require.NoError(t, manifests.Apply(ctx, env.Client, "test-chart", reader))
+	env.CreateNamespace(t, "monitoring", nil)
+	env.BindClusterRole(t, reader.GetName(), "monitoring", "prometheus")
+	return env.ServiceAccountToken(t, "monitoring", "prometheus")
 }
 
 func freeAddr(t *testing.T) string {

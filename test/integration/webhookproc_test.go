@@ -65,6 +65,8 @@ func (w *webhookProc) Start(t *testing.T) {
 		"--cert-dir="+w.certDir,
 		"--health-probe-bind-address="+w.probeAddr,
 		"--metrics-bind-address="+w.metricsAddr,
+		// Requests scrapes plain HTTP; metrics_auth_test.go covers the secure default.
+		"--metrics-secure=false",
 	)
 	out := &testenv.LockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out

@@ -26,6 +26,9 @@ type suite struct {
 	runner   *runnertest.Server
 	kubelet  kubelet
 	mgr      ctrl.Manager
+	// metricsAddr and probeAddr are the operator's HTTPS /metrics and plain
+	// HTTP probes (MetricsNeedAReader).
+	metricsAddr, probeAddr string
 }
 
 // TestOperator runs the operator with this repository's webhook installed, as a
@@ -51,14 +54,17 @@ func TestOperator(t *testing.T) {
 	s.operator = identity.Shipped(t, env)
 	s.webhook = installWebhook(t, env, s.operator)
 	s.runner = runnertest.New(t, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	s.metricsAddr, s.probeAddr = freeAddr(t), freeAddr(t)
 	s.mgr, _ = startOperator(t, s.operator.Config(env.Config), manager.Options{MaxConcurrentReconciles: 4,
 		LeaderElection: true, LeaderElectionNamespace: s.operator.Namespace,
+		MetricsBindAddress: s.metricsAddr, HealthProbeBindAddress: s.probeAddr,
 		RunnerClient: runner.Options{URLTemplate: s.runner.URLTemplate()}})
 
 	t.Run("Lifecycle", s.lifecycle)
 	t.Run("PodsPassAdmissionUnchanged", s.admission)
 	t.Run("Projects", s.projects)
 	t.Run("RunnerSync", s.runnerSync)
+	t.Run("MetricsNeedAReader", s.metricsNeedAReader)
 	// Last: they read what the parts above made the operator do.
 	t.Run("CacheScope", s.cacheScope)
 	t.Run("RolesMatchWhatIsUsed", s.rolesMatchUse)

@@ -68,6 +68,9 @@ func (h *harness) args(extra ...string) []string {
 		"--webhook-bind-address", h.webhookAddr,
 		"--health-probe-bind-address", h.probeAddr,
 		"--metrics-bind-address", h.metricsAddr,
+		// Plain HTTP: these tests run without an API server to review tokens;
+		// test/integration covers the secure default against one.
+		"--metrics-secure=false",
 		"--zap-log-level", "debug",
 	}, extra...)
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/ambient-code/agentic-operator/operator/manager/metricsauth"
 )
 
 // Disabled as a bind address turns the metrics or probe server off.
@@ -23,6 +25,12 @@ type Options struct {
 	CertHosts   []string
 	ProbeAddr   string
 	MetricsAddr string
+	// Metrics is how /metrics is served: by default HTTPS, each request
+	// authenticated and authorized against the API server.
+	Metrics metricsauth.Serving
+	// Kubeconfig is the API server to review metrics requests with; empty means
+	// $KUBECONFIG, the in-cluster ServiceAccount or ~/.kube/config, in that order.
+	Kubeconfig string
 	// RunnerCreators are the identities allowed to create runner pods and to
 	// archive sessions (the operator's); empty leaves both open, with a warning.
 	RunnerCreators []string
@@ -36,7 +44,7 @@ func DefaultOptions() Options {
 		WebhookAddr: ":9443",
 		CertDir:     filepath.Join(os.TempDir(), "k8s-webhook-server", "serving-certs"),
 		ProbeAddr:   ":8081",
-		MetricsAddr: ":8080",
+		MetricsAddr: metricsauth.DefaultBindAddress,
 		Zap:         zap.Options{},
 	}
 }
@@ -72,7 +80,10 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr,
 		`host:port of the plain-HTTP /healthz and /readyz endpoints, or "0" to disable`)
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr,
-		`host:port of the plain-HTTP Prometheus /metrics endpoint, or "0" to disable`)
+		`host:port of the Prometheus /metrics endpoint (HTTPS unless --metrics-secure=false), or "0" to disable`)
+	o.Metrics.BindFlags(fs)
+	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig,
+		"kubeconfig of the API server that authenticates and authorizes /metrics requests (TokenReview, SubjectAccessReview); empty: $KUBECONFIG, then the in-cluster ServiceAccount, then ~/.kube/config")
 	o.Zap.BindFlags(fs)
 }
 
@@ -83,6 +94,9 @@ func (o *Options) Validate() error {
 	}
 	if o.CertDir == "" {
 		return fmt.Errorf("--cert-dir must not be empty")
+	}
+	if err := o.Metrics.Validate(); err != nil {
+		return err
 	}
 	for _, a := range []struct{ flag, addr string }{
 		{"health-probe-bind-address", o.ProbeAddr},

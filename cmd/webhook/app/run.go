@@ -26,9 +26,10 @@ type RoutesFunc func(a Admission) map[string]http.Handler
 const usage = `Usage: webhook [flags]
 
 Serves the ambient-code admission webhooks (runner pod labels, one
-AgenticSession condition per type) over HTTPS from --cert-dir, with probes
-and Prometheus metrics on plain HTTP. SIGTERM or SIGINT drains in-flight
-reviews before exiting.
+AgenticSession condition per type) over HTTPS from --cert-dir, with probes on
+plain HTTP and Prometheus metrics over HTTPS for bearer tokens the API server
+authorizes for GET /metrics. SIGTERM or SIGINT drains in-flight reviews before
+exiting.
 
 Flags:
 `
@@ -65,7 +66,11 @@ func Run(ctx context.Context, args []string, out io.Writer, routes RoutesFunc) e
 	}
 	log.Info("Starting", "webhookBindAddress", opts.WebhookAddr, "certDir", opts.CertDir,
 		"healthProbeBindAddress", opts.ProbeAddr, "metricsBindAddress", opts.MetricsAddr,
+		"metricsSecure", !opts.Metrics.Insecure, "metricsCertPath", opts.Metrics.CertDir,
 		"runnerCreators", opts.RunnerCreators)
+	if opts.Metrics.Insecure && opts.MetricsAddr != Disabled {
+		log.Info("WARNING: --metrics-secure=false serves /metrics over plain HTTP to anyone who can reach the port; use it for local development only")
+	}
 	if len(opts.RunnerCreators) == 0 {
 		log.Info("WARNING: --runner-creators is not set, so any identity that may create pods can create a runner pod for any session, and any that may label sessions can archive one; set it to the operator's identity")
 	}

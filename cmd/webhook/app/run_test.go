@@ -26,7 +26,9 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 		"-webhook-bind-address", `(default ":9443")`,
 		"-cert-dir", "-cert-hosts hosts",
 		"-health-probe-bind-address", `(default ":8081")`,
-		"-metrics-bind-address", `(default ":8080")`, `"0" to disable`,
+		"-metrics-bind-address", `(default ":8443")`, `"0" to disable`,
+		"-metrics-secure", "-metrics-cert-path", "-metrics-cert-name", `(default "tls.crt")`,
+		"-metrics-cert-key", `(default "tls.key")`, "-kubeconfig",
 		"-zap-log-level", "-zap-encoder", "-zap-devel",
 	} {
 		assert.Contains(t, out.String(), want)
@@ -46,6 +48,9 @@ func TestRunRejectsBadArguments(t *testing.T) {
 		"metrics address":   {[]string{"--metrics-bind-address", "nope"}, "--metrics-bind-address"},
 		"empty cert dir":    {[]string{"--cert-dir", ""}, "--cert-dir must not be empty"},
 		"bad zap log level": {[]string{"--zap-log-level", "loud"}, "zap-log-level"},
+		"metrics secure":    {[]string{"--metrics-secure=maybe"}, "metrics-secure"},
+		"unused metrics cert": {[]string{"--metrics-secure=false", "--metrics-cert-path", "/certs"},
+			"--metrics-cert-path /certs with --metrics-secure=false"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := app.Run(context.Background(), tc.args, &bytes.Buffer{}, routes(map[string]http.Handler{"/echo": echo}))
@@ -111,4 +116,36 @@ func TestStartAcceptsCoveredHosts(t *testing.T) {
 	h.start(t, routes(map[string]http.Handler{"/echo": echo}), "--cert-hosts", "localhost,127.0.0.1")
 	code, _ := h.probe(t, "/healthz")
 	assert.Equal(t, http.StatusOK, code)
+}
+
+// Secure metrics review tokens with the API server: without a kubeconfig for
+// it, or with a metrics certificate that is not there, start-up fails before any
+// port is bound rather than serving metrics to anyone.
+func TestStartRefusesSecureMetricsItCannotServe(t *testing.T) {
+	for name, tc := range map[string]struct {
+		extra []string
+		want  []string
+	}{
+		"no kubeconfig": {
+			extra: []string{"--metrics-secure=true", "--kubeconfig", "/nonexistent/kubeconfig"},
+			want:  []string{"--kubeconfig /nonexistent/kubeconfig", "--metrics-secure=false for local development"},
+		},
+		"missing metrics certificate": {
+			extra: []string{"--metrics-secure=true", "--metrics-cert-path", "/nonexistent/metrics-certs"},
+			want:  []string{"metrics serving pair", "/nonexistent/metrics-certs/tls.crt"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			err := app.Run(context.Background(), h.args(tc.extra...), h.logs, routes(map[string]http.Handler{"/echo": echo}))
+			require.Error(t, err)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+			for _, addr := range []string{h.webhookAddr, h.probeAddr, h.metricsAddr} {
+				_, dialErr := net.DialTimeout("tcp", addr, time.Second)
+				assert.Error(t, dialErr, "%s must not be listening", addr)
+			}
+		})
+	}
 }

@@ -1,5 +1,6 @@
 // Package app is the webhook binary's server: admission routes over HTTPS
-// with hot-reloaded certificates, plain-HTTP probes and metrics. It lives
+// with hot-reloaded certificates, plain-HTTP probes, and metrics over HTTPS for
+// identities the API server authorizes (as kubebuilder scaffolds). It lives
 // outside package main so tests can run it in-process.
 package app
 
@@ -15,7 +16,10 @@ import (
 
 	"github.com/go-logr/logr"
 	"golang.org/x/sync/errgroup"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
+	"sigs.k8s.io/controller-runtime/pkg/client/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
@@ -88,14 +92,14 @@ func (s *Server) Start(ctx context.Context) error {
 		hook.Register(path, s.routes[path])
 	}
 
-	// Bind the plain-HTTP listeners now so a taken port fails start-up.
+	metrics, metricsCerts, err := s.metricsServer()
+	if err != nil {
+		return fmt.Errorf("metrics server: %w", err)
+	}
+	// Bind the plain-HTTP listener now so a taken port fails start-up.
 	probeLn, err := listen(s.opts.ProbeAddr)
 	if err != nil {
 		return fmt.Errorf("health probes: %w", err)
-	}
-	metrics, err := metricsserver.NewServer(metricsserver.Options{BindAddress: s.opts.MetricsAddr}, nil, nil)
-	if err != nil {
-		return fmt.Errorf("metrics server: %w", err)
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -118,7 +122,49 @@ func (s *Server) Start(ctx context.Context) error {
 	if metrics != nil {
 		g.Go(func() error { return metrics.Start(aux) })
 	}
+	if metricsCerts != nil {
+		g.Go(func() error { return metricsCerts.Start(aux) })
+	}
 	return g.Wait()
+}
+
+// metricsServer builds controller-runtime's metrics server over its registry,
+// where package webhook registers the ambient_webhook_* series; nil when
+// disabled. Secure serving reviews every request's token with the API server,
+// so it needs a client for it: a missing kubeconfig fails start-up rather than
+// serving metrics to anyone.
+func (s *Server) metricsServer() (metricsserver.Server, *certwatcher.CertWatcher, error) {
+	opts, certs, err := s.opts.Metrics.ServerOptions(s.opts.MetricsAddr)
+	if err != nil || opts.BindAddress == Disabled {
+		return nil, nil, err
+	}
+	var cfg *rest.Config
+	var hc *http.Client
+	if opts.FilterProvider != nil {
+		if cfg, err = restConfig(s.opts.Kubeconfig); err != nil {
+			return nil, nil, fmt.Errorf("loading the kubeconfig that reviews metrics requests (--kubeconfig, or --metrics-secure=false for local development): %w", err)
+		}
+		if hc, err = rest.HTTPClientFor(cfg); err != nil {
+			return nil, nil, fmt.Errorf("building the API client that reviews metrics requests: %w", err)
+		}
+	}
+	srv, err := metricsserver.NewServer(opts, cfg, hc)
+	if err != nil {
+		return nil, nil, err
+	}
+	return srv, certs, nil
+}
+
+// restConfig loads path, or finds a config as controller-runtime does.
+func restConfig(path string) (*rest.Config, error) {
+	if path != "" {
+		cfg, err := clientcmd.BuildConfigFromFlags("", path)
+		if err != nil {
+			return nil, fmt.Errorf("--kubeconfig %s: %w", path, err)
+		}
+		return cfg, nil
+	}
+	return config.GetConfig()
 }
 
 // ProbeHandler serves /healthz (the process answers) and /readyz (a

@@ -1,0 +1,194 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/ambient-code/agentic-operator/certs"
+	"github.com/ambient-code/agentic-operator/test/manifests"
+	"github.com/ambient-code/agentic-operator/test/testenv"
+)
+
+// TestWebhookMetricsNeedAReader runs the webhook binary as config/default ships
+// it: /metrics over HTTPS, each request's token reviewed by the API server as
+// the webhook's own ServiceAccount with only the roles config/default binds to
+// it. Only a token allowed GET /metrics (the shipped metrics-reader role) is
+// served; the probes stay plain HTTP for the kubelet.
+func TestWebhookMetricsNeedAReader(t *testing.T) {
+	root := testenv.RepoRoot(t)
+	env := testenv.Start(t, testenv.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	shipped, err := manifests.Build(ctx, filepath.Join(testenv.BinDir(t), "kubectl"), filepath.Join(root, "config", "default"))
+	require.NoError(t, err)
+
+	// The webhook's ServiceAccount, its bindings and roles, as shipped.
+	webhookNS, webhookSA := shippedServiceAccount(t, shipped, "webhook")
+	require.NoError(t, manifests.Apply(ctx, env.Client, fieldOwner, rbacOf(t, shipped, webhookNS, webhookSA)...))
+	kubeconfig := env.ServiceAccountKubeconfig(t, webhookNS, webhookSA)
+
+	// Prometheus holds the shipped metrics-reader role; a stranger holds none.
+	reader := only(t, shipped, "ClusterRole", "ambient-code-metrics-reader")
+	require.NoError(t, manifests.Apply(ctx, env.Client, fieldOwner, reader))
+	env.CreateNamespace(t, "monitoring", nil)
+	env.BindClusterRole(t, reader.GetName(), "monitoring", "prometheus")
+	readerToken := env.ServiceAccountToken(t, "monitoring", "prometheus")
+	strangerToken := env.ServiceAccountToken(t, "monitoring", "stranger")
+
+	certDir := t.TempDir()
+	_, _, err = certs.GenerateDir(certDir, nil, []net.IP{net.IPv4(127, 0, 0, 1)}, time.Hour)
+	require.NoError(t, err)
+	metrics, probe := freeAddr(t), freeAddr(t)
+	// Flag defaults otherwise: secure metrics are the default, not asked for.
+	startWebhookBinary(t, buildWebhook(t, root), probe,
+		"--webhook-bind-address="+freeAddr(t), "--cert-dir="+certDir,
+		"--health-probe-bind-address="+probe, "--metrics-bind-address="+metrics,
+		"--kubeconfig="+kubeconfig)
+	url := "https://" + metrics + "/metrics"
+	// Readiness is about admission; the metrics listener comes up beside it.
+	testenv.Eventually(t, webhookReadyTimeout, "metrics listening", func(context.Context) error {
+		c, err := net.DialTimeout("tcp", metrics, time.Second)
+		if err == nil {
+			_ = c.Close()
+		}
+		return err
+	})
+
+	t.Run("refused without a token", func(t *testing.T) {
+		code, _ := testenv.GetMetrics(t, url, "")
+		assert.Equal(t, http.StatusUnauthorized, code)
+	})
+	t.Run("refused with a token the API server did not issue", func(t *testing.T) {
+		code, _ := testenv.GetMetrics(t, url, "forged")
+		assert.Equal(t, http.StatusUnauthorized, code)
+	})
+	t.Run("refused with a token lacking the metrics-reader role", func(t *testing.T) {
+		code, body := testenv.GetMetrics(t, url, strangerToken)
+		assert.Equal(t, http.StatusForbidden, code)
+		assert.Contains(t, body, "system:serviceaccount:monitoring:stranger")
+		assert.NotContains(t, body, "ambient_webhook_")
+	})
+	t.Run("served to the metrics reader", func(t *testing.T) {
+		code, body := testenv.GetMetrics(t, url, readerToken)
+		require.Equal(t, http.StatusOK, code, "%.300s", body)
+		for _, name := range []string{"ambient_webhook_denials_total", "ambient_webhook_patches_total", "certwatcher_read_certificate_total"} {
+			assert.True(t, strings.Contains(body, "\n"+name), "the scrape has %s", name)
+		}
+	})
+	t.Run("not served over plain HTTP", func(t *testing.T) {
+		resp, err := http.Get("http://" + metrics + "/metrics")
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "an HTTPS port answers plain HTTP with 400")
+	})
+	t.Run("probes stay plain HTTP without a token", func(t *testing.T) {
+		for _, path := range []string{"/healthz", "/readyz"} {
+			resp, err := http.Get("http://" + probe + path)
+			require.NoError(t, err, path)
+			_ = resp.Body.Close()
+			assert.Equal(t, http.StatusOK, resp.StatusCode, path)
+		}
+	})
+}
+
+// shippedServiceAccount is the namespace and ServiceAccount of the shipped
+// Deployment of component.
+func shippedServiceAccount(t *testing.T, shipped []*unstructured.Unstructured, component string) (string, string) {
+	t.Helper()
+	for _, d := range manifests.OfKind(shipped, "Deployment") {
+		if d.GetLabels()["app.kubernetes.io/component"] == component {
+			sa, _, _ := unstructured.NestedString(d.Object, "spec", "template", "spec", "serviceAccountName")
+			require.NotEmpty(t, sa, "the %s Deployment names its ServiceAccount", component)
+			return d.GetNamespace(), sa
+		}
+	}
+	t.Fatalf("config/default has no %s Deployment", component)
+	return "", ""
+}
+
+// rbacOf is the namespace, the ServiceAccount ns/name and every
+// ClusterRoleBinding naming it with its ClusterRole, as shipped.
+func rbacOf(t *testing.T, shipped []*unstructured.Unstructured, ns, name string) []*unstructured.Unstructured {
+	t.Helper()
+	objs := []*unstructured.Unstructured{only(t, shipped, "Namespace", ns)}
+	objs = append(objs, only(t, shipped, "ServiceAccount", name))
+	for _, b := range manifests.OfKind(shipped, "ClusterRoleBinding") {
+		subjects, _, _ := unstructured.NestedSlice(b.Object, "subjects")
+		if !slices.ContainsFunc(subjects, func(s any) bool {
+			m, _ := s.(map[string]any)
+			return m["kind"] == "ServiceAccount" && m["namespace"] == ns && m["name"] == name
+		}) {
+			continue
+		}
+		role, _, _ := unstructured.NestedString(b.Object, "roleRef", "name")
+		objs = append(objs, only(t, shipped, "ClusterRole", role), b)
+	}
+	require.Greater(t, len(objs), 2, "config/default binds no ClusterRole to %s/%s", ns, name)
+	return objs
+}
+
+func only(t *testing.T, objs []*unstructured.Unstructured, kind, name string) *unstructured.Unstructured {
+	t.Helper()
+	for _, o := range manifests.OfKind(objs, kind) {
+		if o.GetName() == name {
+			return o
+		}
+	}
+	t.Fatalf("config/default has no %s %s", kind, name)
+	return nil
+}
+
+// startWebhookBinary runs bin with args until t ends and waits for /readyz on
+// probe; unlike webhookProc it passes no flags of its own.
+func startWebhookBinary(t *testing.T, bin, probe string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	out := &testenv.LockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	require.NoError(t, cmd.Start())
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+			t.Errorf("webhook ignored SIGTERM for 30s")
+		}
+		if t.Failed() {
+			t.Logf("webhook output:\n%s", out.String())
+		}
+	})
+	testenv.Eventually(t, webhookReadyTimeout, "webhook ready", func(ctx context.Context) error {
+		select {
+		case <-exited:
+			t.Fatalf("webhook exited before it was ready:\n%s", out.String())
+		default:
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+probe+"/readyz", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("readyz: %s", resp.Status)
+		}
+		return nil
+	})
+}
