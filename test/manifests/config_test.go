@@ -68,7 +68,7 @@ func TestDefaultInstallsEverythingInOneNamespace(t *testing.T) {
 	}
 	assert.Equal(t, map[string]int{
 		"Namespace": 1, "CustomResourceDefinition": 2,
-		"ServiceAccount": 2, "ClusterRole": 1, "ClusterRoleBinding": 1, "Role": 1, "RoleBinding": 1,
+		"ServiceAccount": 2, "ClusterRole": 3, "ClusterRoleBinding": 3, "Role": 1, "RoleBinding": 1,
 		"Service": 1, "Deployment": 2, "PodDisruptionBudget": 1,
 		"Issuer": 2, "Certificate": 2,
 		"MutatingWebhookConfiguration": 1, "ValidatingWebhookConfiguration": 1,
@@ -172,7 +172,8 @@ func TestDefaultDeploymentsRunRestricted(t *testing.T) {
 	webhook := only[appsv1.Deployment](t, objs, "Deployment", namePrefix+"webhook")
 	assert.Equal(t, int32(2), *webhook.Spec.Replicas)
 	assert.NotNil(t, webhook.Spec.Template.Spec.Affinity.PodAntiAffinity)
-	assert.False(t, *webhook.Spec.Template.Spec.AutomountServiceAccountToken, "the webhook needs no API access")
+	assert.Equal(t, []string{namePrefix + "metrics-auth"}, rolesBoundTo(t, objs, namePrefix+"webhook"),
+		"the webhook reads nothing from the API: its token only reviews /metrics requests")
 	operator := only[appsv1.Deployment](t, objs, "Deployment", namePrefix+"operator")
 	assert.Contains(t, operator.Spec.Template.Spec.Containers[0].Args, "--leader-elect")
 }
@@ -253,4 +254,21 @@ func TestDefaultPodWebhooksFailOpenBehindThePolicies(t *testing.T) {
 		check(h.Name, h.FailurePolicy, h.Rules)
 	}
 	assert.Empty(t, policies, "pod webhooks missing from config/default")
+}
+
+// rolesBoundTo lists the roles config/default binds to ServiceAccount sa of
+// the install namespace.
+func rolesBoundTo(t *testing.T, objs []*unstructured.Unstructured, sa string) []string {
+	t.Helper()
+	var roles []string
+	for _, o := range OfKind(objs, "RoleBinding", "ClusterRoleBinding") {
+		var b rbacv1.RoleBinding // a ClusterRoleBinding has the same roleRef and subjects
+		require.NoError(t, runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &b), "%s %s", o.GetKind(), o.GetName())
+		for _, s := range b.Subjects {
+			if s.Kind == "ServiceAccount" && s.Name == sa && s.Namespace == installNamespace {
+				roles = append(roles, b.RoleRef.Name)
+			}
+		}
+	}
+	return roles
 }
