@@ -12,12 +12,16 @@
 //     foreign pod costs the same few hundred bytes whatever it carries;
 //   - Namespaces labelled ambient-code.io/managed=true, identity and phase only;
 //   - AgenticSessions not labelled ambient-code.io/archived, and ProjectSettings,
-//     as typed objects.
+//     as typed objects;
+//   - the operator's own runner Services and groupAccess RoleBindings, by label,
+//     as identity and controller reference only, so that their deletion or change
+//     wakes the owner's reconcile (drift repair).
 //
-// Nothing else: Secrets, ConfigMaps, Services, ServiceAccounts and RoleBindings are
-// read straight from the API server or written blind, and a cached read of any
-// other kind fails with ErrResourceNotCached instead of quietly starting a
-// cluster-wide informer.
+// Nothing else: Secrets, ConfigMaps and ServiceAccounts are read straight from
+// the API server or written blind, so are Services and RoleBindings (the
+// reconcilers check their spec, which the watch's copies do not hold), and a
+// cached read of any other kind fails with ErrResourceNotCached instead of
+// quietly starting a cluster-wide informer.
 package cache
 
 import (
@@ -57,6 +61,12 @@ func Options(scheme *runtime.Scheme, s Scope) crcache.Options {
 			// watch sends a delete when an object stops matching (operator/archive).
 			&v1alpha1.AgenticSession{}:  {Label: v1alpha1.NotArchivedSelector()},
 			&v1alpha1.ProjectSettings{}: {},
+			// Watched so that a deleted or edited runner Service or group
+			// RoleBinding is repaired at once, and kept as identity and owner
+			// only; reads of them still go to the API server (Uncached), and only
+			// the operator's own, by label, are watched.
+			&corev1.Service{}:     {Label: v1alpha1.RunnerServiceSelector(), Transform: OwnerOnly},
+			&rbacv1.RoleBinding{}: {Label: v1alpha1.GroupAccessBindingSelector(), Transform: OwnerOnly},
 		},
 	}
 	if s.Namespace != "" {
@@ -69,7 +79,8 @@ func Options(scheme *runtime.Scheme, s Scope) crcache.Options {
 }
 
 // Uncached lists the kinds the operator reads from the API server directly (or
-// only writes); they never get an informer.
+// only writes). Services and RoleBindings also have an informer, which no read
+// uses: it only wakes their owners (see Options).
 func Uncached() []client.Object {
 	return []client.Object{
 		&corev1.Secret{},

@@ -18,7 +18,7 @@ func TestOptions(t *testing.T) {
 	assert.True(t, opts.ReaderFailOnMissingInformer)
 	assert.NotNil(t, opts.DefaultTransform)
 	assert.Empty(t, opts.DefaultNamespaces)
-	require.Len(t, opts.ByObject, 4, "pods, namespaces, sessions, ProjectSettings and nothing else")
+	require.Len(t, opts.ByObject, 6, "pods, namespaces, sessions, ProjectSettings, the operator's Services and RoleBindings, nothing else")
 
 	kinds := map[string]string{}
 	for obj, by := range opts.ByObject {
@@ -36,6 +36,8 @@ func TestOptions(t *testing.T) {
 		"*v1.Namespace":             "ambient-code.io/managed=true",
 		"*v1alpha1.AgenticSession":  "!ambient-code.io/archived",
 		"*v1alpha1.ProjectSettings": "",
+		"*v1.Service":               "app=ambient-code-runner",
+		"*v1.RoleBinding":           "ambient-code.io/group-access=true",
 	}, kinds)
 
 	runner := labels.Set(v1alpha1.RunnerLabels("s"))

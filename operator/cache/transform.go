@@ -2,6 +2,7 @@ package cache
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -136,7 +137,34 @@ func SlimNamespace(obj any) (any, error) {
 	return ns, nil
 }
 
+// OwnerOnly keeps of a runner Service or group RoleBinding only what its watch
+// needs to wake the owner's reconcile: identity, deletionTimestamp and the
+// controller reference. The reconcilers read these objects from the API server
+// (Uncached), so spec, subjects, labels and annotations would be dead weight.
+// A typed informer with this transform rather than a metadata-only one, whose
+// event filter goroutine outlives a stopped manager (apimachinery's watch.Filter
+// blocks sending to a reader that has gone).
+func OwnerOnly(obj any) (any, error) {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return StripObject(obj)
+	}
+	kept := metav1.ObjectMeta{Name: m.GetName(), Namespace: m.GetNamespace(), UID: m.GetUID(),
+		ResourceVersion: m.GetResourceVersion(), DeletionTimestamp: m.GetDeletionTimestamp()}
+	if ref := metav1.GetControllerOfNoCopy(m); ref != nil {
+		kept.OwnerReferences = []metav1.OwnerReference{*ref}
+	}
+	switch o := obj.(type) {
+	case *corev1.Service:
+		return &corev1.Service{TypeMeta: o.TypeMeta, ObjectMeta: kept}, nil
+	case *rbacv1.RoleBinding:
+		return &rbacv1.RoleBinding{TypeMeta: o.TypeMeta, ObjectMeta: kept}, nil
+	}
+	return StripObject(obj)
+}
+
 var (
+	_ toolscache.TransformFunc = OwnerOnly
 	_ toolscache.TransformFunc = StripObject
 	_ toolscache.TransformFunc = SlimPod
 	_ toolscache.TransformFunc = SlimNamespace

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -177,7 +178,7 @@ func TestOptionsUseTheSlimTransforms(t *testing.T) {
 	opts := Options(nil, Scope{})
 	for obj, by := range opts.ByObject {
 		switch obj.(type) {
-		case *corev1.Pod, *corev1.Namespace:
+		case *corev1.Pod, *corev1.Namespace, *corev1.Service, *rbacv1.RoleBinding:
 			assert.NotNil(t, by.Transform, "%T has its own transform", obj)
 		default:
 			assert.Nil(t, by.Transform, "%T falls back to the default transform", obj)
@@ -224,4 +225,26 @@ func TestSlimPodWithoutRunnerLabelsHasNoLabelMap(t *testing.T) {
 	out, err := SlimPod(pod)
 	require.NoError(t, err)
 	assert.Nil(t, out.(*corev1.Pod).Labels)
+}
+
+func TestOwnerOnlyKeepsIdentityAndController(t *testing.T) {
+	ctrl, other := true, false
+	owner := metav1.OwnerReference{APIVersion: "vteam.ambient-code/v1alpha1", Kind: "AgenticSession", Name: "s", UID: "u1", Controller: &ctrl}
+	meta := metav1.ObjectMeta{Name: "session-s", Namespace: "ns", UID: "u2", ResourceVersion: "7",
+		Labels: map[string]string{"app": "ambient-code-runner", "filler": "x"}, Annotations: map[string]string{"a": "b"},
+		Finalizers: []string{"f"}, OwnerReferences: []metav1.OwnerReference{{Kind: "Other", Name: "o", Controller: &other}, owner}}
+	want := metav1.ObjectMeta{Name: "session-s", Namespace: "ns", UID: "u2", ResourceVersion: "7",
+		OwnerReferences: []metav1.OwnerReference{owner}}
+
+	svc, err := OwnerOnly(&corev1.Service{ObjectMeta: meta, Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "evil.example"}})
+	require.NoError(t, err)
+	assert.Equal(t, &corev1.Service{ObjectMeta: want}, svc)
+
+	rb, err := OwnerOnly(&rbacv1.RoleBinding{ObjectMeta: meta, Subjects: []rbacv1.Subject{{Kind: "Group", Name: "devs"}}})
+	require.NoError(t, err)
+	assert.Equal(t, &rbacv1.RoleBinding{ObjectMeta: want}, rb)
+
+	again, err := OwnerOnly(svc)
+	require.NoError(t, err)
+	assert.Equal(t, svc, again, "idempotent, as client-go asks of a transform")
 }

@@ -25,8 +25,9 @@ import (
 
 // SettingsReconciler keeps a project's group RoleBindings equal to its
 // ProjectSettings groupAccess list and counts them in status.groupBindingsCreated.
-// RoleBindings are not cached: they are listed by LabelGroupAccess from the API
-// server when the spec changes.
+// RoleBindings are read from the API server, listed by v1alpha1.LabelGroupAccess
+// when the spec changes or one of them is deleted or edited (the operator
+// watches them, keeping identity and owner only).
 //
 // It only ever changes or deletes RoleBindings the ProjectSettings controls
 // (controller ownerReference: group, version, kind, name and uid). Anyone who may
@@ -65,7 +66,7 @@ func (r *SettingsReconciler) Reconcile(ctx context.Context, req reconcile.Reques
 
 	var have rbacv1.RoleBindingList
 	if err := r.Client.List(ctx, &have, client.InNamespace(ps.Namespace),
-		client.MatchingLabels{LabelGroupAccess: v1alpha1.ValueTrue}); err != nil {
+		client.MatchingLabels{v1alpha1.LabelGroupAccess: v1alpha1.ValueTrue}); err != nil {
 		return reconcile.Result{}, fmt.Errorf("listing group RoleBindings in %s: %w", ps.Namespace, err)
 	}
 	// The label alone proves nothing: only bindings ps controls are its to
@@ -182,7 +183,7 @@ func (r *SettingsReconciler) adopt(ctx context.Context, ps *v1alpha1.ProjectSett
 	if patched.Labels == nil {
 		patched.Labels = map[string]string{}
 	}
-	patched.Labels[LabelGroupAccess] = v1alpha1.ValueTrue
+	patched.Labels[v1alpha1.LabelGroupAccess] = v1alpha1.ValueTrue
 	patched.Subjects = want.Subjects
 	log.FromContext(ctx).Info("Relabelling RoleBinding", "roleBinding", klog.KObj(have))
 	return r.Client.Patch(ctx, patched, client.MergeFrom(have))
@@ -203,8 +204,9 @@ func (r *SettingsReconciler) reportTaken(ctx context.Context, ps *v1alpha1.Proje
 
 // SetupWithManager registers r on mgr behind gate (ProjectSettings outside the
 // managed namespaces are ignored). Only the singleton named "projectsettings" is
-// reconciled, and only when its spec changes (or at start, or when its namespace
-// becomes managed), so a resync costs no RoleBinding LIST.
+// reconciled, and only when its spec changes, one of its RoleBindings is deleted
+// or edited (watched, cached as identity and owner only), at start, or when its namespace becomes
+// managed, so a resync costs no RoleBinding LIST.
 func (r *SettingsReconciler) SetupWithManager(mgr ctrl.Manager, gate *scope.Gate) error {
 	singleton := predicate.NewPredicateFuncs(func(o client.Object) bool {
 		return o.GetName() == v1alpha1.ProjectSettingsName
@@ -212,6 +214,7 @@ func (r *SettingsReconciler) SetupWithManager(mgr ctrl.Manager, gate *scope.Gate
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("projectsettings").
 		For(&v1alpha1.ProjectSettings{}, builder.WithPredicates(singleton, predicate.GenerationChangedPredicate{})).
+		Owns(&rbacv1.RoleBinding{}).
 		Watches(&corev1.Namespace{}, scope.OnManaged(scope.Named(v1alpha1.ProjectSettingsName))).
 		Complete(gate.Only(v1alpha1.KindProjectSettings, r))
 }

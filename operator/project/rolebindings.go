@@ -11,11 +11,6 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 )
 
-// LabelGroupAccess marks the RoleBindings this operator manages for ProjectSettings
-// groupAccess entries, so they can be listed (uncached) by label and removed when
-// their entry goes.
-const LabelGroupAccess = "ambient-code.io/group-access"
-
 // ClusterRolePrefix prefixes the project ClusterRoles: ambient-project-<role>.
 const ClusterRolePrefix = "ambient-project-"
 
@@ -29,7 +24,7 @@ func BuildBinding(ps *v1alpha1.ProjectSettings, g v1alpha1.GroupAccess) *rbacv1.
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      BindingName(g),
 			Namespace: ps.Namespace,
-			Labels:    map[string]string{LabelGroupAccess: v1alpha1.ValueTrue},
+			Labels:    map[string]string{v1alpha1.LabelGroupAccess: v1alpha1.ValueTrue},
 			OwnerReferences: []metav1.OwnerReference{{
 				APIVersion:         v1alpha1.GroupVersion.String(),
 				Kind:               v1alpha1.KindProjectSettings,

@@ -17,14 +17,16 @@ const ControllerName = "agenticsession"
 // once, nothing written). It watches sessions and the runner pods they control,
 // both through the manager's label-scoped cache, and the managed namespaces, so
 // that the sessions of a namespace are reconciled as soon as it becomes managed.
-// Services are not watched (they are not cached): the reconciler creates a
-// session's Service with its pod and deletes it when the session ends.
-// Concurrency comes from the manager's controller options.
+// The runner Services are watched, cached as identity and owner only (reads of
+// them go to the API server): a deleted or replaced Service of a Running session is recreated or
+// refused at once rather than at the next reconcile. Concurrency comes from the
+// manager's controller options.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, gate *scope.Gate) error {
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named(ControllerName).
 		For(&v1alpha1.AgenticSession{}).
 		Owns(&corev1.Pod{}).
+		Owns(&corev1.Service{}).
 		Watches(&corev1.Namespace{}, scope.OnManaged(scope.Each(mgr.GetCache(),
 			func() client.ObjectList { return &v1alpha1.AgenticSessionList{} })))
 	if r.ProjectSettingsEvents != nil {

@@ -68,8 +68,8 @@ func operatorRequests(t *testing.T, path string) []request {
 
 // cacheScope shows from the API server's audit log that the operator, after
 // everything the other parts made it do, watched exactly runner pods, managed
-// namespaces, sessions and ProjectSettings, and listed nothing else but its own
-// labelled RoleBindings (read uncached). It also shows that a cached read of an
+// namespaces, sessions, ProjectSettings and (metadata only) its own labelled
+// Services and RoleBindings, and listed nothing else. It also shows that a cached read of an
 // unlisted kind fails instead of starting an informer.
 func (s *suite) cacheScope(t *testing.T) {
 	// A kind the operator's scheme knows (core/v1) but does not cache.
@@ -85,6 +85,7 @@ func (s *suite) cacheScope(t *testing.T) {
 			watches = append(watches, r)
 		case "list":
 			allowed := slices.Contains([]string{"pods", "namespaces", "agenticsessions", "projectsettings"}, r.resource) ||
+				(r.resource == "services" && r.labels == "app=ambient-code-runner") ||
 				(r.resource == "rolebindings" && r.labels == "ambient-code.io/group-access=true")
 			assert.True(t, allowed, "unexpected list %+v", r)
 		}
@@ -94,9 +95,11 @@ func (s *suite) cacheScope(t *testing.T) {
 		{verb: "watch", resource: "namespaces", labels: "ambient-code.io/managed=true"},
 		{verb: "watch", resource: "agenticsessions", labels: "!ambient-code.io/archived"},
 		{verb: "watch", resource: "projectsettings"},
+		{verb: "watch", resource: "services", labels: "app=ambient-code-runner"},
+		{verb: "watch", resource: "rolebindings", labels: "ambient-code.io/group-access=true"},
 	}, watches, "the operator's watches, as the API server recorded them")
 	for _, r := range got {
-		assert.NotContains(t, []string{"secrets", "configmaps", "services", "serviceaccounts", "deployments"}, r.resource, "%+v", r)
+		assert.NotContains(t, []string{"secrets", "configmaps", "serviceaccounts", "deployments"}, r.resource, "%+v", r)
 	}
 	t.Logf("operator list/watch requests seen by the API server: %+v", got)
 }

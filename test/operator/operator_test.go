@@ -64,6 +64,7 @@ func TestOperator(t *testing.T) {
 	t.Run("PodsPassAdmissionUnchanged", s.admission)
 	t.Run("Projects", s.projects)
 	t.Run("RunnerSync", s.runnerSync)
+	t.Run("DriftRepaired", s.driftRepaired)
 	t.Run("MetricsNeedAReader", s.metricsNeedAReader)
 	// Last: they read what the parts above made the operator do.
 	t.Run("CacheScope", s.cacheScope)

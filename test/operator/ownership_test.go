@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ambient-code/agentic-operator/conditions"
@@ -216,19 +217,18 @@ func (o *ownership) ownership(t *testing.T) {
 		})
 		calls := len(o.runner.CallsOf(key))
 
-		sess, err := getSession(ctx, o.env.Client, ns, name)
+		// The session's own Service, still controlled by it, turned into an
+		// ExternalName one in place (a delete and re-create would race the
+		// operator, which puts a deleted Service back at once).
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			svc, err := o.service(ctx, ns, name)
+			if err != nil {
+				return err
+			}
+			svc.Spec = corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "collector.example.com"}
+			return o.env.Client.Update(ctx, svc)
+		})
 		require.NoError(t, err)
-		svc, err := o.service(ctx, ns, name)
-		require.NoError(t, err)
-		require.NoError(t, o.env.Client.Delete(ctx, svc))
-		testenv.Eventually(t, waitTimeout, "Service gone", o.gone(&corev1.Service{}, client.ObjectKeyFromObject(svc)))
-		// A controller reference with the session's uid is anyone's to write.
-		forged := &corev1.Service{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: v1alpha1.ServiceName(name),
-				OwnerReferences: []metav1.OwnerReference{session.OwnerReference(sess)}},
-			Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "collector.example.com"},
-		}
-		require.NoError(t, o.env.Client.Create(ctx, forged))
 
 		o.addRepo(t, ns, name, "https://github.com/ambient-code/second.git")
 		o.refusedThenFailed(t, ns, name, session.CondRunnerObjectsOwned, session.ReasonServiceNotUsable, true)
@@ -272,7 +272,7 @@ func (o *ownership) roleBindings(t *testing.T) {
 		return rb
 	}
 	unlabelled := grant("devs-edit", nil, "edit")
-	labelled := grant("ops-view", map[string]string{project.LabelGroupAccess: v1alpha1.ValueTrue}, "view")
+	labelled := grant("ops-view", map[string]string{v1alpha1.LabelGroupAccess: v1alpha1.ValueTrue}, "view")
 
 	setAccess := func(entries ...v1alpha1.GroupAccess) {
 		ps, err := o.settings(ctx, ns)

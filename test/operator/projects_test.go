@@ -14,7 +14,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
-	"github.com/ambient-code/agentic-operator/operator/project"
 	"github.com/ambient-code/agentic-operator/test/testenv"
 )
 
@@ -28,7 +27,7 @@ func (s *suite) settings(ctx context.Context, ns string) (*v1alpha1.ProjectSetti
 func (s *suite) bindingsAre(ns string, names ...string) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
 		var list rbacv1.RoleBindingList
-		if err := s.env.Client.List(ctx, &list, client.InNamespace(ns), client.MatchingLabels{project.LabelGroupAccess: "true"}); err != nil {
+		if err := s.env.Client.List(ctx, &list, client.InNamespace(ns), client.MatchingLabels{v1alpha1.LabelGroupAccess: "true"}); err != nil {
 			return err
 		}
 		var got []string
@@ -151,7 +150,7 @@ func (s *suite) projects(t *testing.T) {
 			if err := s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "devs-edit"}, rb); err != nil {
 				return err
 			}
-			if rb.Labels[project.LabelGroupAccess] != v1alpha1.ValueTrue || !equality.Semantic.DeepEqual(rb.Subjects, want) {
+			if rb.Labels[v1alpha1.LabelGroupAccess] != v1alpha1.ValueTrue || !equality.Semantic.DeepEqual(rb.Subjects, want) {
 				return fmt.Errorf("binding not repaired: labels %v, subjects %v", rb.Labels, rb.Subjects)
 			}
 			return nil
@@ -164,7 +163,7 @@ func (s *suite) projects(t *testing.T) {
 		testenv.Eventually(t, waitTimeout, "subjects repaired", repaired)
 
 		// Unlabelled, it is found by name, and relabelled because the project controls it.
-		tamper(func(rb *rbacv1.RoleBinding) { delete(rb.Labels, project.LabelGroupAccess); rb.Subjects = intruder })
+		tamper(func(rb *rbacv1.RoleBinding) { delete(rb.Labels, v1alpha1.LabelGroupAccess); rb.Subjects = intruder })
 		setAccess(devs)
 		testenv.Eventually(t, waitTimeout, "label and subjects repaired", repaired)
 		testenv.Eventually(t, waitTimeout, "the removed entry's binding deleted", s.bindingsAre(ns, "devs-edit"))

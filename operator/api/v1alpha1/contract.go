@@ -18,6 +18,9 @@ const (
 	LabelApp = "app"
 	// LabelArchived marks a terminal session the operator no longer caches.
 	LabelArchived = "ambient-code.io/archived"
+	// LabelGroupAccess marks the RoleBindings the operator manages for
+	// ProjectSettings groupAccess entries: listed and watched by it.
+	LabelGroupAccess = "ambient-code.io/group-access"
 
 	// AnnotationDesiredPhase carries Stopped/Running requests.
 	AnnotationDesiredPhase = "ambient-code.io/desired-phase"
@@ -77,6 +80,17 @@ func IsArchived(l map[string]string) bool {
 // RunnerPodSelector selects runner pods, as the operator's pod informer does.
 func RunnerPodSelector() labels.Selector {
 	return labels.SelectorFromSet(labels.Set{LabelRunner: ValueTrue})
+}
+
+// RunnerServiceSelector selects runner Services (both labels the operator puts
+// on the Service it creates), as the operator's Service watch does.
+func RunnerServiceSelector() labels.Selector {
+	return labels.SelectorFromSet(labels.Set{LabelApp: RunnerAppName})
+}
+
+// GroupAccessBindingSelector selects the operator's groupAccess RoleBindings.
+func GroupAccessBindingSelector() labels.Selector {
+	return labels.SelectorFromSet(labels.Set{LabelGroupAccess: ValueTrue})
 }
 
 // ManagedNamespaceSelector selects managed namespaces.
