@@ -26,8 +26,8 @@ import (
 // cainjector in-process, and shows the API server calling the webhook over TLS
 // verified by the injected CA.
 //
-// Nothing in the webhook configurations is rewritten here, not even the
-// clientConfig: the API server calls the Service
+// Nothing in the webhook configurations is rewritten here but the pod webhooks'
+// failure policy (WithoutPolicies), not even the clientConfig: the API server calls the Service
 // (<service>.<namespace>.svc, the name the certificate covers) and resolves it
 // to its ClusterIP as on a cluster. Only the network is stood in for: the
 // egress proxy forwards that ClusterIP:443 to the local webhook, as kube-proxy
@@ -40,7 +40,10 @@ func (s *suite) certManagerWiring(t *testing.T) {
 	require.NoError(t, err)
 
 	s.install(t, certmanager.CRDs(t))
-	shipped := manifests.OfKind(s.shipped, "Namespace", "Service", "Issuer", "Certificate",
+	// The registration of a cluster without the admission policies, whose pod
+	// webhooks fail closed, so that a certificate the API server cannot verify
+	// shows as a refusal.
+	shipped := manifests.OfKind(s.withoutPolicies, "Namespace", "Service", "Issuer", "Certificate",
 		manifests.KindMutatingWebhookConfiguration, manifests.KindValidatingWebhookConfiguration)
 	s.install(t, shipped)
 	svcObj := manifests.OfKind(shipped, "Service")[0]

@@ -12,13 +12,14 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 )
 
-// failureBehaviour stops the webhook: runner pods fail closed with the API
-// server's error, sessions fail open, other pods never notice; a restart
-// restores enforcement.
+// failureBehaviour stops the webhook on a cluster without the admission
+// policies (where the pod webhooks fail closed; test/policies shows the outage
+// with them): runner pods fail closed with the API server's error, sessions fail
+// open, other pods never notice; a restart restores enforcement.
 func (s *suite) failureBehaviour(t *testing.T) {
 	ns := s.createNamespace(t, "webhook-down", true)
 	elsewhere := s.createNamespace(t, "webhook-down-elsewhere", false)
-	proc := s.serveLocally(t, ns)
+	proc := s.serveLocallyWith(t, ns, s.withoutPolicies)
 	kubectl := func(stdin []byte, args ...string) (string, string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), kubectlTimeout)
 		defer cancel()

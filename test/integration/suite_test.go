@@ -32,6 +32,9 @@ type suite struct {
 	proxy   *egressProxy
 	webhook string
 	shipped []*unstructured.Unstructured
+	// withoutPolicies is shipped as a cluster without the admission policies
+	// needs it: the pod webhooks fail closed (manifests.WithoutPolicies).
+	withoutPolicies []*unstructured.Unstructured
 }
 
 func TestWebhookOnRealAPIServer(t *testing.T) {
@@ -55,7 +58,9 @@ func TestWebhookOnRealAPIServer(t *testing.T) {
 	shipped, err := manifests.Build(ctx, kubectl, filepath.Join(root, "config", "default"))
 	require.NoError(t, err)
 
-	s := &suite{env: env, proxy: proxy, webhook: buildWebhook(t, root), shipped: shipped}
+	withoutPolicies, err := manifests.WithoutPolicies(shipped)
+	require.NoError(t, err)
+	s := &suite{env: env, proxy: proxy, webhook: buildWebhook(t, root), shipped: shipped, withoutPolicies: withoutPolicies}
 	t.Run("CertManagerWiring", s.certManagerWiring)
 	t.Run("TransparentEnforcement", s.transparentEnforcement)
 	t.Run("FailureBehaviour", s.failureBehaviour)
@@ -68,13 +73,19 @@ func TestWebhookOnRealAPIServer(t *testing.T) {
 // It returns once the API server's admission chain calls the webhook.
 func (s *suite) serveLocally(t *testing.T, managedNS string) *webhookProc {
 	t.Helper()
+	return s.serveLocallyWith(t, managedNS, s.shipped)
+}
+
+// serveLocallyWith is serveLocally with the webhook configurations of objs.
+func (s *suite) serveLocallyWith(t *testing.T, managedNS string, objs []*unstructured.Unstructured) *webhookProc {
+	t.Helper()
 	certDir := t.TempDir()
 	ca, _, err := certs.GenerateDir(certDir, nil, []net.IP{net.IPv4(127, 0, 0, 1)}, time.Hour)
 	require.NoError(t, err)
 	proc := newWebhookProc(t, s.webhook, certDir)
 	proc.Start(t)
 
-	configs, err := manifests.LocalWebhookConfigurations(s.shipped, manifests.Local{BaseURL: proc.BaseURL(), CABundle: ca.CertPEM})
+	configs, err := manifests.LocalWebhookConfigurations(objs, manifests.Local{BaseURL: proc.BaseURL(), CABundle: ca.CertPEM})
 	require.NoError(t, err)
 	s.install(t, configs)
 	s.waitEnforced(t, managedNS)

@@ -272,3 +272,34 @@ func rolesBoundTo(t *testing.T, objs []*unstructured.Unstructured, sa string) []
 	}
 	return roles
 }
+
+func TestWithoutPoliciesFailsThePodWebhooksClosed(t *testing.T) {
+	shipped := buildConfig(t, "default")
+	objs, err := WithoutPolicies(shipped)
+	require.NoError(t, err)
+	require.Len(t, objs, len(shipped))
+	mutating := only[admissionv1.MutatingWebhookConfiguration](t, objs, KindMutatingWebhookConfiguration, namePrefix+"mutating-webhook-configuration")
+	validating := only[admissionv1.ValidatingWebhookConfiguration](t, objs, KindValidatingWebhookConfiguration, namePrefix+"validating-webhook-configuration")
+	want := map[string]admissionv1.FailurePolicyType{
+		"runner-pods.mutate.ambient-code.io":   admissionv1.Fail,
+		"runner-pods.validate.ambient-code.io": admissionv1.Fail,
+	}
+	got := map[string]admissionv1.FailurePolicyType{}
+	for _, h := range mutating.Webhooks {
+		got[h.Name] = *h.FailurePolicy
+	}
+	for _, h := range validating.Webhooks {
+		got[h.Name] = *h.FailurePolicy
+	}
+	for name, fp := range got {
+		if w, isPod := want[name]; isPod {
+			assert.Equal(t, w, fp, name)
+		} else {
+			assert.Equal(t, admissionv1.Ignore, fp, "%s (sessions) fails open as shipped", name)
+		}
+	}
+	assert.Len(t, got, 3, "both pod webhooks and the session webhook")
+	// The input is left alone.
+	shippedMutating := only[admissionv1.MutatingWebhookConfiguration](t, shipped, KindMutatingWebhookConfiguration, namePrefix+"mutating-webhook-configuration")
+	assert.Equal(t, admissionv1.Ignore, *shippedMutating.Webhooks[0].FailurePolicy)
+}

@@ -78,3 +78,51 @@ func pointAt(hook map[string]any, base *url.URL, caBundle []byte) error {
 	hook["clientConfig"] = cc
 	return nil
 }
+
+// WithoutPolicies returns objs with the webhook configurations as a cluster
+// without the admission policies needs them (the chart's policies.enabled=false):
+// the pod webhooks fail closed; the session webhooks fail open as shipped. The shipped pod webhooks fail open only because the
+// policies enforce the same rules inside the API server; suites that test the
+// webhook alone test this registration. Other objects are returned as they are.
+func WithoutPolicies(objs []*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
+	out := make([]*unstructured.Unstructured, 0, len(objs))
+	for _, o := range objs {
+		if o.GetKind() != KindMutatingWebhookConfiguration && o.GetKind() != KindValidatingWebhookConfiguration {
+			out = append(out, o)
+			continue
+		}
+		c := o.DeepCopy()
+		hooks, _, err := unstructured.NestedSlice(c.Object, "webhooks")
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", c.GetKind(), c.GetName(), err)
+		}
+		for i, h := range hooks {
+			hook, ok := h.(map[string]any)
+			if !ok {
+				return nil, fmt.Errorf("%s %s: webhook %d is not an object", c.GetKind(), c.GetName(), i)
+			}
+			if isPodWebhook(hook) {
+				hook["failurePolicy"] = "Fail"
+			}
+		}
+		if err := unstructured.SetNestedSlice(c.Object, hooks, "webhooks"); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", c.GetKind(), c.GetName(), err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// isPodWebhook reports whether a webhook's rules name pods.
+func isPodWebhook(hook map[string]any) bool {
+	rules, _, _ := unstructured.NestedSlice(hook, "rules")
+	for _, r := range rules {
+		res, _, _ := unstructured.NestedStringSlice(r.(map[string]any), "resources")
+		for _, name := range res {
+			if name == "pods" || strings.HasPrefix(name, "pods/") {
+				return true
+			}
+		}
+	}
+	return false
+}
