@@ -23,8 +23,8 @@ import (
 	"github.com/ambient-code/agentic-operator/certs"
 )
 
-// adminUser is the one identity of the local cluster: the user's kubeconfig and
-// the operator both use it.
+// adminUser is the user's identity on the local cluster (the kubeconfig it
+// prints); the operator runs as its own ServiceAccount.
 const adminUser = "admin"
 
 // certValidity outlives any local session; the CA is thrown away on exit.

@@ -27,16 +27,16 @@ func (r *localRun) installCRDs(ctx context.Context) error {
 }
 
 // installPolicies applies the admission policies of config/policies as shipped
-// but for one change: the runner creators are the run's admin, the identity the
-// operator runs with here and the webhook's --runner-creators, so that the
-// policies and the webhook agree. With them installed the pod webhooks fail
+// but for one change: the runner creators are the operator's ServiceAccount as
+// config/default names it (granted by grantOperator), the webhook's
+// --runner-creators too, so that the policies and the webhook agree. With them installed the pod webhooks fail
 // open, as they do in config/default.
 func (r *localRun) installPolicies(ctx context.Context) error {
 	objs, err := manifests.Build(ctx, r.kubectl(), filepath.Join(r.cfg.root, "config", "policies"))
 	if err != nil {
 		return err
 	}
-	if err := manifests.SetRunnerCreators(objs, []string{adminUser}); err != nil {
+	if err := manifests.SetRunnerCreators(objs, []string{r.operator.Username()}); err != nil {
 		return fmt.Errorf("config/policies: %w", err)
 	}
 	if err := manifests.Apply(ctx, r.client, fieldOwner, objs...); err != nil {

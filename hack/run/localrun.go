@@ -11,6 +11,8 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ambient-code/agentic-operator/test/identity"
 )
 
 // stopGrace is how long a child gets between SIGTERM and SIGKILL.
@@ -18,7 +20,7 @@ const stopGrace = 15 * time.Second
 
 // stateEntries are what a run creates in its directory; a clean exit removes
 // them, a failed one keeps the logs.
-var stateEntries = []string{"etcd", "certs", "kubeconfig", "demo", "logs"}
+var stateEntries = []string{"etcd", "certs", "kubeconfig", "operator.kubeconfig", "demo", "logs"}
 
 // localRun is one `make run`: the children it started, in start order, and
 // the clients and certificates the later steps need.
@@ -32,7 +34,11 @@ type localRun struct {
 	rest      *rest.Config
 	client    client.Client
 	webhookCA []byte
-	sim       *background
+	// operator is the operator's ServiceAccount and shipped roles, granted at
+	// start-up; the operator, the webhook's and the policies' runner creators
+	// all use it.
+	operator *identity.Operator
+	sim      *background
 	// inProcessLog is where the simulated kubelet and client internals log.
 	inProcessLog logr.Logger
 }

@@ -29,9 +29,8 @@ func (r *localRun) startWebhook() error {
 		"--webhook-bind-address=" + localAddr(r.cfg.ports.Webhook),
 		"--cert-dir=" + dir,
 		"--cert-hosts=127.0.0.1",
-		// The operator runs with the run's admin identity; only it may create
-		// runner pods.
-		"--runner-creators=" + adminUser,
+		// The operator runs as its ServiceAccount; only it may create runner pods.
+		"--runner-creators=" + r.operator.Username(),
 		"--health-probe-bind-address=" + localAddr(r.cfg.ports.WebhookProbe),
 		"--metrics-bind-address=" + localAddr(r.cfg.ports.WebhookMetrics),
 	}
@@ -53,7 +52,8 @@ func (r *localRun) operatorBinary() (string, error) {
 	return path, nil
 }
 
-// startOperator runs the operator out of cluster with the admin kubeconfig.
+// startOperator runs the operator out of cluster as its ServiceAccount, with
+// the roles config/default ships (a token kubeconfig, writeOperatorKubeconfig).
 // Leader election is off: there is one replica and it must stop at once.
 func (r *localRun) startOperator(path string) error {
 	args := []string{
@@ -61,7 +61,7 @@ func (r *localRun) startOperator(path string) error {
 		"--health-probe-bind-address=" + localAddr(r.cfg.ports.OperatorProbe),
 		"--metrics-bind-address=" + localAddr(r.cfg.ports.OperatorMetrics),
 	}
-	return r.start("operator", path, args, []string{"KUBECONFIG=" + r.kubeconfig()})
+	return r.start("operator", path, args, []string{"KUBECONFIG=" + r.operatorKubeconfig()})
 }
 
 // waitReady polls a plain-HTTP /readyz until it answers 200.

@@ -43,7 +43,11 @@ func (r *localRun) up(ctx context.Context) error {
 		return err
 	}
 
-	r.log.Info("Installing admission policies", "from", "config/policies", "runnerCreators", adminUser)
+	if err := r.grantOperator(ctx); err != nil {
+		return err
+	}
+	r.log.Info("Granted the operator its shipped roles", "serviceAccount", r.operator.Username())
+	r.log.Info("Installing admission policies", "from", "config/policies", "runnerCreators", r.operator.Username())
 	if err := r.installPolicies(ctx); err != nil {
 		return err
 	}
@@ -71,6 +75,9 @@ func (r *localRun) up(ctx context.Context) error {
 	if operator == "" {
 		r.log.Info("No bin/operator: running without the operator (`make build` builds it)")
 	} else {
+		if err := r.writeOperatorKubeconfig(ctx); err != nil {
+			return err
+		}
 		if err := r.startOperator(operator); err != nil {
 			return err
 		}

@@ -52,12 +52,19 @@ func TestMakeRunEnforcesAndLeavesNothingBehind(t *testing.T) {
 	commands := run.linesWithPrefix("  $ ")
 	require.GreaterOrEqual(t, len(commands), 4, "four commands that show the enforcement")
 
-	// 1. A runner pod written without labels gets them (a server-side dry run).
+	// 1. A runner pod written without labels, sent as the operator, gets them (a
+	// server-side dry run); as the admin it is refused: the operator is the one
+	// runner creator.
 	out, errOut, err := shell(t, root, env, commands[0])
 	require.NoError(t, err, "%s\n%s", commands[0], errOut)
 	for _, label := range []string{`"ambient-code.io/runner":"true"`, `"agentic-session":"by-hand"`, `"app":"ambient-code-runner"`} {
 		assert.Contains(t, out, label)
 	}
+	asAdmin := strings.Replace(commands[0], "--as="+operatorUser+" ", "", 1)
+	require.NotEqual(t, commands[0], asAdmin, "command 1 is sent --as the operator")
+	_, errOut, err = shell(t, root, env, asAdmin)
+	require.Error(t, err, "%s: a runner pod written by the admin", asAdmin)
+	assert.Contains(t, errOut, "only the runner creators")
 
 	// 2. Removing a runner label of the operator's runner pod is refused, and the
 	// label stays.
@@ -90,7 +97,8 @@ func TestMakeRunEnforcesAndLeavesNothingBehind(t *testing.T) {
 	require.Error(t, err, "%s must be refused", commands[3])
 	assert.Contains(t, errOut, "ValidatingAdmissionPolicy 'runner-pods'")
 	assert.Contains(t, errOut, `"ambient-code.io/runner"="true" on a pod in namespace "unmanaged"`)
-	policiesNameTheAdmin(t, root, env)
+	policiesNameTheOperator(t, root, env)
+	operatorRunsAsItsServiceAccount(t, root, env)
 
 	if names["operator"] {
 		sessionReachesRunning(t, root, env)
@@ -114,10 +122,14 @@ func TestMakeRunEnforcesAndLeavesNothingBehind(t *testing.T) {
 	assert.NoDirExists(t, state, "the run's state is removed")
 }
 
-// policiesNameTheAdmin checks that make run installed every policy of
-// config/policies with the run's admin, the operator's identity here and the
-// webhook's --runner-creators, as the one runner creator.
-func policiesNameTheAdmin(t *testing.T, root string, env []string) {
+// operatorUser is the operator's ServiceAccount as config/default names it, the
+// identity make run runs the operator as.
+const operatorUser = "system:serviceaccount:ambient-code-system:ambient-code-operator"
+
+// policiesNameTheOperator checks that make run installed every policy of
+// config/policies with the operator's ServiceAccount, the webhook's
+// --runner-creators, as the one runner creator.
+func policiesNameTheOperator(t *testing.T, root string, env []string) {
 	t.Helper()
 	out, errOut, err := shell(t, root, env, "bin/kubectl get validatingadmissionpolicies,validatingadmissionpolicybindings,"+
 		"mutatingadmissionpolicies,mutatingadmissionpolicybindings -o name")
@@ -133,7 +145,24 @@ func policiesNameTheAdmin(t *testing.T, root string, env []string) {
 	out, errOut, err = shell(t, root, env,
 		`bin/kubectl get validatingadmissionpolicy runner-pods -o jsonpath='{.spec.variables[?(@.name=="creators")].expression}'`)
 	require.NoError(t, err, errOut)
-	assert.Equal(t, `["admin"]`, out)
+	assert.Equal(t, `["`+operatorUser+`"]`, out)
+}
+
+// operatorRunsAsItsServiceAccount checks that the operator's runner pods were
+// created by its ServiceAccount (the pod's managedFields name no user, so the
+// evidence is admission's: the webhook and the policy let only that identity
+// create runner pods, and the demo session's pod exists), and that the
+// ServiceAccount holds the shipped ClusterRole, not more.
+func operatorRunsAsItsServiceAccount(t *testing.T, root string, env []string) {
+	t.Helper()
+	out, errOut, err := shell(t, root, env, "bin/kubectl auth can-i create pods --as="+operatorUser+" -n demo")
+	require.NoError(t, err, errOut)
+	assert.Equal(t, "yes", strings.TrimSpace(out))
+	out, _, _ = shell(t, root, env, "bin/kubectl auth can-i create deployments --as="+operatorUser+" -n demo")
+	assert.Equal(t, "no", strings.TrimSpace(out), "the shipped roles, not admin")
+	out, errOut, err = shell(t, root, env, "bin/kubectl -n demo get pod demo-runner -o jsonpath={.metadata.name}")
+	require.NoError(t, err, errOut)
+	assert.Equal(t, "demo-runner", out, "created by the operator, the one runner creator")
 }
 
 // sessionReachesRunning applies config/samples into the demo namespace and
