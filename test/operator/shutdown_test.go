@@ -21,6 +21,7 @@ import (
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 	"github.com/ambient-code/agentic-operator/operator/manager"
+	"github.com/ambient-code/agentic-operator/test/identity"
 	"github.com/ambient-code/agentic-operator/test/testenv"
 )
 
@@ -53,8 +54,10 @@ func goroutinesEnd(t *testing.T, env *testenv.Env) {
 	// Everything running now (the test's own client, envtest) is not the operator's.
 	before := goleak.IgnoreCurrent()
 
-	_, stop := startOperator(t, env.Config, manager.Options{
-		MaxConcurrentReconciles: 4, LeaderElection: true, LeaderElectionNamespace: "default",
+	// Under the shipped ServiceAccount and roles, as in a cluster.
+	op := identity.Shipped(t, env)
+	_, stop := startOperator(t, op.Config(env.Config), manager.Options{
+		MaxConcurrentReconciles: 4, LeaderElection: true, LeaderElectionNamespace: op.Namespace,
 	})
 	createSessions(t, env, ns, 5)
 	for i := range 5 {
@@ -85,9 +88,12 @@ func binaryStops(t *testing.T, env *testenv.Env) {
 
 	probe := freeAddr(t)
 	var output bytes.Buffer
+	// As its ServiceAccount with the shipped roles, from a token kubeconfig, as
+	// in a cluster.
+	op := identity.Shipped(t, env)
 	cmd := exec.Command(bin,
-		"--kubeconfig", env.Kubeconfig,
-		"--leader-elect", "--leader-election-namespace", "default",
+		"--kubeconfig", env.ServiceAccountKubeconfig(t, op.Namespace, op.ServiceAccount),
+		"--leader-elect", "--leader-election-namespace", op.Namespace,
 		"--metrics-bind-address", freeAddr(t),
 		"--health-probe-bind-address", probe,
 		"--runner-image", "example.com/runner:test",
@@ -120,7 +126,7 @@ func binaryStops(t *testing.T, env *testenv.Env) {
 	})
 	testenv.Eventually(t, waitTimeout, "leader elected", func(ctx context.Context) error {
 		lease := &coordinationv1.Lease{}
-		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: manager.LeaderElectionID}, lease); err != nil {
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: op.Namespace, Name: manager.LeaderElectionID}, lease); err != nil {
 			return err
 		}
 		if lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
@@ -147,7 +153,7 @@ func binaryStops(t *testing.T, env *testenv.Env) {
 
 	// Released on the way out, so a successor need not wait for it to expire.
 	lease := &coordinationv1.Lease{}
-	require.NoError(t, env.Client.Get(context.Background(), client.ObjectKey{Namespace: "default", Name: manager.LeaderElectionID}, lease))
+	require.NoError(t, env.Client.Get(context.Background(), client.ObjectKey{Namespace: op.Namespace, Name: manager.LeaderElectionID}, lease))
 	assert.True(t, lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "", "lease released")
 }
 
