@@ -95,6 +95,28 @@ func runnerLabels(l map[string]string) map[string]string {
 	return out
 }
 
+// ownedLabels returns the labels of l the Service and RoleBinding watches
+// select on, nil when there are none.
+func ownedLabels(l map[string]string) map[string]string {
+	var out map[string]string
+	for _, k := range []string{v1alpha1.LabelApp, v1alpha1.LabelGroupAccess} {
+		if v, ok := l[k]; ok {
+			if out == nil {
+				out = make(map[string]string, 1)
+			}
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// isProjectSettings reports whether ref names a ProjectSettings, in any version
+// of its group.
+func isProjectSettings(ref *metav1.OwnerReference) bool {
+	gv, err := schema.ParseGroupVersion(ref.APIVersion)
+	return err == nil && gv.Group == v1alpha1.GroupVersion.Group && ref.Kind == v1alpha1.KindProjectSettings
+}
+
 // isSession reports whether ref names an AgenticSession, in any version of its
 // group. The UID is not checked here: the reconciler compares it with the
 // session's own.
@@ -139,8 +161,10 @@ func SlimNamespace(obj any) (any, error) {
 
 // OwnerOnly keeps of a runner Service or group RoleBinding only what its watch
 // needs to wake the owner's reconcile: identity, deletionTimestamp and the
-// controller reference. The reconcilers read these objects from the API server
-// (Uncached), so spec, subjects, labels and annotations would be dead weight.
+// controller reference, and the label it was selected by; and, of a RoleBinding a ProjectSettings controls, its
+// roleRef and subjects, which the ProjectSettings reconciler compares. Services
+// are read from the API server (Uncached), so their spec, and everyone's labels
+// and annotations, would be dead weight.
 // A typed informer with this transform rather than a metadata-only one, whose
 // event filter goroutine outlives a stopped manager (apimachinery's watch.Filter
 // blocks sending to a reader that has gone).
@@ -150,7 +174,10 @@ func OwnerOnly(obj any) (any, error) {
 		return StripObject(obj)
 	}
 	kept := metav1.ObjectMeta{Name: m.GetName(), Namespace: m.GetNamespace(), UID: m.GetUID(),
-		ResourceVersion: m.GetResourceVersion(), DeletionTimestamp: m.GetDeletionTimestamp()}
+		ResourceVersion: m.GetResourceVersion(), DeletionTimestamp: m.GetDeletionTimestamp(),
+		// The labels the watches select on, so that a List from the cache by
+		// the same selector finds the object.
+		Labels: ownedLabels(m.GetLabels())}
 	if ref := metav1.GetControllerOfNoCopy(m); ref != nil {
 		kept.OwnerReferences = []metav1.OwnerReference{*ref}
 	}
@@ -158,7 +185,13 @@ func OwnerOnly(obj any) (any, error) {
 	case *corev1.Service:
 		return &corev1.Service{TypeMeta: o.TypeMeta, ObjectMeta: kept}, nil
 	case *rbacv1.RoleBinding:
-		return &rbacv1.RoleBinding{TypeMeta: o.TypeMeta, ObjectMeta: kept}, nil
+		slim := &rbacv1.RoleBinding{TypeMeta: o.TypeMeta, ObjectMeta: kept}
+		if ref := metav1.GetControllerOfNoCopy(m); ref != nil && isProjectSettings(ref) {
+			// The ProjectSettings reconciler compares these from the cache
+			// instead of listing bindings from the API server per project.
+			slim.RoleRef, slim.Subjects = o.RoleRef, o.Subjects
+		}
+		return slim, nil
 	}
 	return StripObject(obj)
 }

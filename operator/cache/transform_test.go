@@ -234,7 +234,7 @@ func TestOwnerOnlyKeepsIdentityAndController(t *testing.T) {
 		Labels: map[string]string{"app": "ambient-code-runner", "filler": "x"}, Annotations: map[string]string{"a": "b"},
 		Finalizers: []string{"f"}, OwnerReferences: []metav1.OwnerReference{{Kind: "Other", Name: "o", Controller: &other}, owner}}
 	want := metav1.ObjectMeta{Name: "session-s", Namespace: "ns", UID: "u2", ResourceVersion: "7",
-		OwnerReferences: []metav1.OwnerReference{owner}}
+		Labels: map[string]string{"app": "ambient-code-runner"}, OwnerReferences: []metav1.OwnerReference{owner}}
 
 	svc, err := OwnerOnly(&corev1.Service{ObjectMeta: meta, Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "evil.example"}})
 	require.NoError(t, err)
@@ -247,4 +247,19 @@ func TestOwnerOnlyKeepsIdentityAndController(t *testing.T) {
 	again, err := OwnerOnly(svc)
 	require.NoError(t, err)
 	assert.Equal(t, svc, again, "idempotent, as client-go asks of a transform")
+}
+
+func TestOwnerOnlyKeepsWhatTheProjectReconcilerCompares(t *testing.T) {
+	ctrl := true
+	owner := metav1.OwnerReference{APIVersion: "vteam.ambient-code/v1alpha1", Kind: "ProjectSettings", Name: "projectsettings", UID: "p1", Controller: &ctrl}
+	role := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "ambient-project-edit"}
+	subjects := []rbacv1.Subject{{Kind: "Group", APIGroup: rbacv1.GroupName, Name: "devs"}}
+	in := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "devs-edit", Namespace: "ns", UID: "b1",
+		Labels: map[string]string{"ambient-code.io/group-access": "true"}, OwnerReferences: []metav1.OwnerReference{owner}},
+		RoleRef: role, Subjects: subjects}
+	out, err := OwnerOnly(in)
+	require.NoError(t, err)
+	assert.Equal(t, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "devs-edit", Namespace: "ns", UID: "b1",
+		Labels:          map[string]string{"ambient-code.io/group-access": "true"},
+		OwnerReferences: []metav1.OwnerReference{owner}}, RoleRef: role, Subjects: subjects}, out)
 }

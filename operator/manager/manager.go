@@ -176,7 +176,8 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err := (&project.NamespaceReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the namespace controller: %w", err)
 	}
-	settings := &project.SettingsReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder(EventSource)}
+	settings := &project.SettingsReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder(EventSource),
+		Bindings: mgr.GetCache()}
 	if err := settings.SetupWithManager(mgr, gate); err != nil {
 		return nil, fmt.Errorf("setting up the ProjectSettings controller: %w", err)
 	}

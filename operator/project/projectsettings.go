@@ -25,9 +25,8 @@ import (
 
 // SettingsReconciler keeps a project's group RoleBindings equal to its
 // ProjectSettings groupAccess list and counts them in status.groupBindingsCreated.
-// RoleBindings are read from the API server, listed by v1alpha1.LabelGroupAccess
-// when the spec changes or one of them is deleted or edited (the operator
-// watches them, keeping identity and owner only).
+// RoleBindings are listed by v1alpha1.LabelGroupAccess from the manager's cache
+// (Bindings) when the spec changes or one of them is deleted or edited.
 //
 // It only ever changes or deletes RoleBindings the ProjectSettings controls
 // (controller ownerReference: group, version, kind, name and uid). Anyone who may
@@ -40,12 +39,26 @@ type SettingsReconciler struct {
 	Recorder events.EventRecorder
 	// ConflictRecheck is how soon a ProjectSettings with a binding name taken is
 	// looked at again, so that the binding appears once the other one is gone
-	// (RoleBindings are not watched); zero means DefaultConflictRecheck.
+	// (a binding the ProjectSettings does not control does not wake it); zero
+	// means DefaultConflictRecheck.
 	ConflictRecheck time.Duration
+	// Bindings lists the operator's group RoleBindings: the manager's cache,
+	// which watches them by label and keeps, of those a ProjectSettings
+	// controls, identity, roleRef and subjects, so that a reconcile (every
+	// project's, at start-up) costs no LIST. Nil means Client, from the API
+	// server. Writes and the by-name read of an unlabelled binding go to Client.
+	Bindings client.Reader
+}
+
+func (r *SettingsReconciler) bindings() client.Reader {
+	if r.Bindings != nil {
+		return r.Bindings
+	}
+	return r.Client
 }
 
 // DefaultConflictRecheck: a few minutes keeps a conflicted project at one
-// RoleBinding LIST per interval.
+// by-name RoleBinding read per interval.
 const DefaultConflictRecheck = 5 * time.Minute
 
 // errNameTaken: a RoleBinding of the binding's name is not controlled by the ProjectSettings.
@@ -65,7 +78,7 @@ func (r *SettingsReconciler) Reconcile(ctx context.Context, req reconcile.Reques
 	ctx = log.IntoContext(ctx, logger)
 
 	var have rbacv1.RoleBindingList
-	if err := r.Client.List(ctx, &have, client.InNamespace(ps.Namespace),
+	if err := r.bindings().List(ctx, &have, client.InNamespace(ps.Namespace),
 		client.MatchingLabels{v1alpha1.LabelGroupAccess: v1alpha1.ValueTrue}); err != nil {
 		return reconcile.Result{}, fmt.Errorf("listing group RoleBindings in %s: %w", ps.Namespace, err)
 	}

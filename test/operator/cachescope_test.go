@@ -32,6 +32,9 @@ type auditEvent struct {
 // request is one list or watch as the API server saw it.
 type request struct {
 	verb, resource, labels, fields string
+	// namespaced: the request named a namespace (a reconciler's own list, not
+	// an informer's, which are cluster-wide).
+	namespaced bool
 }
 
 // operatorRequests reads the API server's audit log and returns the distinct list
@@ -53,7 +56,8 @@ func operatorRequests(t *testing.T, path string) []request {
 		u, err := url.Parse(e.RequestURI)
 		require.NoError(t, err)
 		q := u.Query()
-		seen[request{verb: e.Verb, resource: e.ObjectRef.Resource, labels: q.Get("labelSelector"), fields: q.Get("fieldSelector")}] = true
+		seen[request{verb: e.Verb, resource: e.ObjectRef.Resource, labels: q.Get("labelSelector"), fields: q.Get("fieldSelector"),
+			namespaced: e.ObjectRef.Namespace != ""}] = true
 	}
 	require.NoError(t, sc.Err())
 	var out []request
@@ -69,7 +73,8 @@ func operatorRequests(t *testing.T, path string) []request {
 // cacheScope shows from the API server's audit log that the operator, after
 // everything the other parts made it do, watched exactly runner pods, managed
 // namespaces, sessions, ProjectSettings and (metadata only) its own labelled
-// Services and RoleBindings, and listed nothing else. It also shows that a cached read of an
+// Services and RoleBindings, and listed nothing else: no reconciler lists per
+// namespace. It also shows that a cached read of an
 // unlisted kind fails instead of starting an informer.
 func (s *suite) cacheScope(t *testing.T) {
 	// A kind the operator's scheme knows (core/v1) but does not cache.
@@ -84,9 +89,11 @@ func (s *suite) cacheScope(t *testing.T) {
 		case "watch":
 			watches = append(watches, r)
 		case "list":
-			allowed := slices.Contains([]string{"pods", "namespaces", "agenticsessions", "projectsettings"}, r.resource) ||
+			// Only informers list, cluster-wide: the ProjectSettings reconciler
+			// reads its bindings from the cache, not one LIST per namespace.
+			allowed := !r.namespaced && (slices.Contains([]string{"pods", "namespaces", "agenticsessions", "projectsettings"}, r.resource) ||
 				(r.resource == "services" && r.labels == "app=ambient-code-runner") ||
-				(r.resource == "rolebindings" && r.labels == "ambient-code.io/group-access=true")
+				(r.resource == "rolebindings" && r.labels == "ambient-code.io/group-access=true"))
 			assert.True(t, allowed, "unexpected list %+v", r)
 		}
 	}
