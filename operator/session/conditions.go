@@ -89,6 +89,9 @@ func readyMessage(phase v1alpha1.Phase, o Observation) string {
 }
 
 func exitMessage(o Observation) string {
+	if FatalWaitingReasons[o.Reason] {
+		return fmt.Sprintf("the runner container cannot run (%s): %s", o.Reason, o.Message)
+	}
 	if !o.Started {
 		return fmt.Sprintf("the runner pod failed before the runner ran: %s %s", o.Reason, o.Message)
 	}

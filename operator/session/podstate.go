@@ -63,6 +63,19 @@ type Observation struct {
 	Scheduled corev1.ConditionStatus
 }
 
+// FatalWaitingReasons are the waiting reasons of a runner container that will
+// not start without someone changing the image, the spec or the cluster: the
+// session fails with the reason, whether it was Creating or already Running (a
+// runner container restarted in place and now waiting). The platform's operator
+// fails on these too, but only while Creating.
+var FatalWaitingReasons = map[string]bool{
+	"ImagePullBackOff":           true,
+	"ErrImagePull":               true,
+	"CrashLoopBackOff":           true,
+	"CreateContainerConfigError": true,
+	"InvalidImageName":           true,
+}
+
 // Observe classifies pod (nil when absent). Only the runner container counts; the
 // pod's phase is a fallback for pods that failed before the container ran.
 func Observe(pod *corev1.Pod) Observation {
@@ -104,6 +117,10 @@ func observeContainer(pod *corev1.Pod, o *Observation) {
 			return
 		case cs.State.Waiting != nil && cs.State.Waiting.Reason != "":
 			o.Reason, o.Message = cs.State.Waiting.Reason, cs.State.Waiting.Message
+			if FatalWaitingReasons[o.Reason] {
+				o.State = PodFailed
+				return
+			}
 		}
 	}
 	switch pod.Status.Phase {

@@ -37,9 +37,15 @@ func TestObserve(t *testing.T) {
 		{"a new pod waits", &corev1.Pod{}, Observation{State: PodWaiting}},
 		{"an unschedulable pod says why", podWith(corev1.PodPending, corev1.ContainerState{}, unschedulable),
 			Observation{State: PodWaiting, Scheduled: corev1.ConditionFalse, Reason: "Unschedulable", Message: "0/3 nodes"}},
-		{"a pulling container says why",
+		{"a container being created says why",
+			podWith(corev1.PodPending, corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating", Message: "pulling"}}, scheduled),
+			Observation{State: PodWaiting, Scheduled: corev1.ConditionTrue, Reason: "ContainerCreating", Message: "pulling"}},
+		{"an image that cannot be pulled fails",
 			podWith(corev1.PodPending, corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ErrImagePull", Message: "no such image"}}, scheduled),
-			Observation{State: PodWaiting, Scheduled: corev1.ConditionTrue, Reason: "ErrImagePull", Message: "no such image"}},
+			Observation{State: PodFailed, Scheduled: corev1.ConditionTrue, Reason: "ErrImagePull", Message: "no such image"}},
+		{"a runner crash-looping after it ran fails",
+			podWith(corev1.PodRunning, corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 5m0s"}}, scheduled),
+			Observation{State: PodFailed, Scheduled: corev1.ConditionTrue, Reason: "CrashLoopBackOff", Message: "back-off 5m0s"}},
 		{"a running container", podWith(corev1.PodRunning, running, scheduled),
 			Observation{State: PodRunning, Started: true, Scheduled: corev1.ConditionTrue}},
 		{"exit 0 succeeded", podWith(corev1.PodSucceeded, exited(0, "Completed"), scheduled),
@@ -62,5 +68,20 @@ func TestObserve(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.want, Observe(tc.pod))
 		})
+	}
+}
+
+func TestEveryFatalWaitingReasonFailsTheRunner(t *testing.T) {
+	for reason := range FatalWaitingReasons {
+		pod := &corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodPending, ContainerStatuses: []corev1.ContainerStatus{{
+			Name: v1alpha1.RunnerContainerName, State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: "m"}}}}}}
+		o := Observe(pod)
+		assert.Equal(t, PodFailed, o.State, reason)
+		assert.Equal(t, reason, o.Reason)
+		for _, phase := range []v1alpha1.Phase{v1alpha1.PhaseCreating, v1alpha1.PhaseRunning} {
+			d := Decide(phase, "", o.State)
+			assert.Equal(t, v1alpha1.PhaseFailed, d.Phase, "%s while %s", reason, phase)
+			assert.True(t, d.DeletePod, "%s while %s", reason, phase)
+		}
 	}
 }

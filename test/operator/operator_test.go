@@ -65,6 +65,7 @@ func TestOperator(t *testing.T) {
 	t.Run("Projects", s.projects)
 	t.Run("RunnerSync", s.runnerSync)
 	t.Run("DriftRepaired", s.driftRepaired)
+	t.Run("RunnerCannotRun", s.runnerCannotRun)
 	t.Run("MetricsNeedAReader", s.metricsNeedAReader)
 	// Last: they read what the parts above made the operator do.
 	t.Run("CacheScope", s.cacheScope)
