@@ -37,26 +37,36 @@ func LocalWebhookConfigurations(objs []*unstructured.Unstructured, local Local) 
 	}
 	var out []*unstructured.Unstructured
 	for _, o := range OfKind(objs, KindMutatingWebhookConfiguration, KindValidatingWebhookConfiguration) {
-		c := o.DeepCopy()
-		hooks, _, err := unstructured.NestedSlice(c.Object, "webhooks")
+		c, err := withEachWebhook(o, func(hook map[string]any) error { return pointAt(hook, base, local.CABundle) })
 		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", c.GetKind(), c.GetName(), err)
-		}
-		for i, h := range hooks {
-			hook, ok := h.(map[string]any)
-			if !ok {
-				return nil, fmt.Errorf("%s %s: webhook %d is not an object", c.GetKind(), c.GetName(), i)
-			}
-			if err := pointAt(hook, base, local.CABundle); err != nil {
-				return nil, fmt.Errorf("%s %s: webhook %q: %w", c.GetKind(), c.GetName(), hook["name"], err)
-			}
-		}
-		if err := unstructured.SetNestedSlice(c.Object, hooks, "webhooks"); err != nil {
-			return nil, fmt.Errorf("%s %s: %w", c.GetKind(), c.GetName(), err)
+			return nil, err
 		}
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// withEachWebhook returns a copy of the webhook configuration o with edit
+// applied to each of its webhooks.
+func withEachWebhook(o *unstructured.Unstructured, edit func(hook map[string]any) error) (*unstructured.Unstructured, error) {
+	c := o.DeepCopy()
+	hooks, _, err := unstructured.NestedSlice(c.Object, "webhooks")
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", c.GetKind(), c.GetName(), err)
+	}
+	for i, h := range hooks {
+		hook, ok := h.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("%s %s: webhook %d is not an object", c.GetKind(), c.GetName(), i)
+		}
+		if err := edit(hook); err != nil {
+			return nil, fmt.Errorf("%s %s: webhook %q: %w", c.GetKind(), c.GetName(), hook["name"], err)
+		}
+	}
+	if err := unstructured.SetNestedSlice(c.Object, hooks, "webhooks"); err != nil {
+		return nil, fmt.Errorf("%s %s: %w", c.GetKind(), c.GetName(), err)
+	}
+	return c, nil
 }
 
 func pointAt(hook map[string]any, base *url.URL, caBundle []byte) error {
@@ -91,22 +101,14 @@ func WithoutPolicies(objs []*unstructured.Unstructured) ([]*unstructured.Unstruc
 			out = append(out, o)
 			continue
 		}
-		c := o.DeepCopy()
-		hooks, _, err := unstructured.NestedSlice(c.Object, "webhooks")
-		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", c.GetKind(), c.GetName(), err)
-		}
-		for i, h := range hooks {
-			hook, ok := h.(map[string]any)
-			if !ok {
-				return nil, fmt.Errorf("%s %s: webhook %d is not an object", c.GetKind(), c.GetName(), i)
-			}
+		c, err := withEachWebhook(o, func(hook map[string]any) error {
 			if isPodWebhook(hook) {
 				hook["failurePolicy"] = "Fail"
 			}
-		}
-		if err := unstructured.SetNestedSlice(c.Object, hooks, "webhooks"); err != nil {
-			return nil, fmt.Errorf("%s %s: %w", c.GetKind(), c.GetName(), err)
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, c)
 	}

@@ -93,18 +93,7 @@ func (s *suite) projects(t *testing.T) {
 
 	t.Run("groupAccess entries become RoleBindings and removed ones are cleaned up", func(t *testing.T) {
 		const ns = "project-rbac"
-		s.env.CreateNamespace(t, ns, map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue})
-		testenv.Eventually(t, waitTimeout, "default ProjectSettings", func(ctx context.Context) error {
-			_, err := s.settings(ctx, ns)
-			return err
-		})
-		setAccess := func(entries ...v1alpha1.GroupAccess) {
-			ps, err := s.settings(ctx, ns)
-			require.NoError(t, err)
-			patched := ps.DeepCopy()
-			patched.Spec.GroupAccess = append([]v1alpha1.GroupAccess{}, entries...)
-			require.NoError(t, s.env.Client.Patch(ctx, patched, client.MergeFrom(ps)))
-		}
+		setAccess := s.managedProject(t, ns)
 
 		setAccess(v1alpha1.GroupAccess{GroupName: "devs", Role: "edit"}, v1alpha1.GroupAccess{GroupName: "ops", Role: "view"})
 		testenv.Eventually(t, waitTimeout, "two bindings", s.bindingsAre(ns, "devs-edit", "ops-view"))
@@ -122,18 +111,7 @@ func (s *suite) projects(t *testing.T) {
 
 	t.Run("a binding it controls is repaired: subjects edited, label removed", func(t *testing.T) {
 		const ns = "project-repair"
-		s.env.CreateNamespace(t, ns, map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue})
-		testenv.Eventually(t, waitTimeout, "default ProjectSettings", func(ctx context.Context) error {
-			_, err := s.settings(ctx, ns)
-			return err
-		})
-		setAccess := func(entries ...v1alpha1.GroupAccess) {
-			ps, err := s.settings(ctx, ns)
-			require.NoError(t, err)
-			patched := ps.DeepCopy()
-			patched.Spec.GroupAccess = append([]v1alpha1.GroupAccess{}, entries...)
-			require.NoError(t, s.env.Client.Patch(ctx, patched, client.MergeFrom(ps)))
-		}
+		setAccess := s.managedProject(t, ns)
 		devs := v1alpha1.GroupAccess{GroupName: "devs", Role: "edit"}
 		want := []rbacv1.Subject{{Kind: "Group", APIGroup: rbacv1.GroupName, Name: "devs"}}
 		setAccess(devs)
@@ -168,4 +146,24 @@ func (s *suite) projects(t *testing.T) {
 		testenv.Eventually(t, waitTimeout, "label and subjects repaired", repaired)
 		testenv.Eventually(t, waitTimeout, "the removed entry's binding deleted", s.bindingsAre(ns, "devs-edit"))
 	})
+}
+
+// managedProject creates managed namespace ns, waits for the ProjectSettings the
+// operator gives it, and returns a function that sets its groupAccess list.
+func (s *suite) managedProject(t *testing.T, ns string) func(entries ...v1alpha1.GroupAccess) {
+	t.Helper()
+	s.env.CreateNamespace(t, ns, map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue})
+	testenv.Eventually(t, waitTimeout, "default ProjectSettings", func(ctx context.Context) error {
+		_, err := s.settings(ctx, ns)
+		return err
+	})
+	return func(entries ...v1alpha1.GroupAccess) {
+		t.Helper()
+		ctx := context.Background()
+		ps, err := s.settings(ctx, ns)
+		require.NoError(t, err)
+		patched := ps.DeepCopy()
+		patched.Spec.GroupAccess = append([]v1alpha1.GroupAccess{}, entries...)
+		require.NoError(t, s.env.Client.Patch(ctx, patched, client.MergeFrom(ps)))
+	}
 }
