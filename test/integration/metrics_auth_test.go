@@ -8,12 +8,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -57,51 +55,10 @@ func TestWebhookMetricsNeedAReader(t *testing.T) {
 		"--webhook-bind-address="+freeAddr(t), "--cert-dir="+certDir,
 		"--health-probe-bind-address="+probe, "--metrics-bind-address="+metrics,
 		"--kubeconfig="+kubeconfig)
-	url := "https://" + metrics + "/metrics"
-	// Readiness is about admission; the metrics listener comes up beside it.
-	testenv.Eventually(t, webhookReadyTimeout, "metrics listening", func(context.Context) error {
-		c, err := net.DialTimeout("tcp", metrics, time.Second)
-		if err == nil {
-			_ = c.Close()
-		}
-		return err
-	})
-
-	t.Run("refused without a token", func(t *testing.T) {
-		code, _ := testenv.GetMetrics(t, url, "")
-		assert.Equal(t, http.StatusUnauthorized, code)
-	})
-	t.Run("refused with a token the API server did not issue", func(t *testing.T) {
-		code, _ := testenv.GetMetrics(t, url, "forged")
-		assert.Equal(t, http.StatusUnauthorized, code)
-	})
-	t.Run("refused with a token lacking the metrics-reader role", func(t *testing.T) {
-		code, body := testenv.GetMetrics(t, url, strangerToken)
-		assert.Equal(t, http.StatusForbidden, code)
-		assert.Contains(t, body, "system:serviceaccount:monitoring:stranger")
-		assert.NotContains(t, body, "ambient_webhook_")
-	})
-	t.Run("served to the metrics reader", func(t *testing.T) {
-		code, body := testenv.GetMetrics(t, url, readerToken)
-		require.Equal(t, http.StatusOK, code, "%.300s", body)
-		for _, name := range []string{"ambient_webhook_denials_total", "ambient_webhook_patches_total", "certwatcher_read_certificate_total"} {
-			assert.True(t, strings.Contains(body, "\n"+name), "the scrape has %s", name)
-		}
-	})
-	t.Run("not served over plain HTTP", func(t *testing.T) {
-		resp, err := http.Get("http://" + metrics + "/metrics")
-		require.NoError(t, err)
-		_ = resp.Body.Close()
-		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "an HTTPS port answers plain HTTP with 400")
-	})
-	t.Run("probes stay plain HTTP without a token", func(t *testing.T) {
-		for _, path := range []string{"/healthz", "/readyz"} {
-			resp, err := http.Get("http://" + probe + path)
-			require.NoError(t, err, path)
-			_ = resp.Body.Close()
-			assert.Equal(t, http.StatusOK, resp.StatusCode, path)
-		}
-	})
+	testenv.CheckMetricsNeedAReader(t, testenv.MetricsAuth{MetricsAddr: metrics, ProbeAddr: probe,
+		ReaderToken: readerToken, StrangerToken: strangerToken, StrangerUser: "system:serviceaccount:monitoring:stranger",
+		Metrics:   []string{"ambient_webhook_denials_total", "ambient_webhook_patches_total", "certwatcher_read_certificate_total"},
+		NotServed: "ambient_webhook_"})
 }
 
 // shippedServiceAccount is the namespace and ServiceAccount of the shipped

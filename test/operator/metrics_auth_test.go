@@ -2,14 +2,10 @@ package operator_test
 
 import (
 	"context"
-	"net"
-	"net/http"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ambient-code/agentic-operator/test/manifests"
@@ -42,37 +38,8 @@ func (s *suite) metricsNeedAReader(t *testing.T) {
 	readerToken := env.ServiceAccountToken(t, "monitoring", "prometheus")
 	strangerToken := env.ServiceAccountToken(t, "monitoring", "stranger")
 
-	url := "https://" + s.metricsAddr + "/metrics"
-	testenv.Eventually(t, waitTimeout, "metrics listening", func(context.Context) error {
-		c, err := net.DialTimeout("tcp", s.metricsAddr, time.Second)
-		if err == nil {
-			_ = c.Close()
-		}
-		return err
-	})
-
-	t.Run("refused without a token", func(t *testing.T) {
-		code, _ := testenv.GetMetrics(t, url, "")
-		assert.Equal(t, http.StatusUnauthorized, code)
-	})
-	t.Run("refused with a token lacking the metrics-reader role", func(t *testing.T) {
-		code, body := testenv.GetMetrics(t, url, strangerToken)
-		assert.Equal(t, http.StatusForbidden, code)
-		assert.NotContains(t, body, "controller_runtime_")
-	})
-	t.Run("served to the metrics reader", func(t *testing.T) {
-		code, body := testenv.GetMetrics(t, url, readerToken)
-		require.Equal(t, http.StatusOK, code, "%.300s", body)
-		for _, name := range []string{"controller_runtime_reconcile_total", "ambient_operator_session_phase_transitions_total"} {
-			assert.True(t, strings.Contains(body, "\n"+name), "the scrape has %s", name)
-		}
-	})
-	t.Run("probes stay plain HTTP without a token", func(t *testing.T) {
-		for _, path := range []string{"/healthz", "/readyz"} {
-			resp, err := http.Get("http://" + s.probeAddr + path)
-			require.NoError(t, err, path)
-			_ = resp.Body.Close()
-			assert.Equal(t, http.StatusOK, resp.StatusCode, path)
-		}
-	})
+	testenv.CheckMetricsNeedAReader(t, testenv.MetricsAuth{MetricsAddr: s.metricsAddr, ProbeAddr: s.probeAddr,
+		ReaderToken: readerToken, StrangerToken: strangerToken, StrangerUser: "system:serviceaccount:monitoring:stranger",
+		Metrics:   []string{"controller_runtime_reconcile_total", "ambient_operator_session_phase_transitions_total"},
+		NotServed: "controller_runtime_"})
 }

@@ -5,8 +5,10 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,4 +101,87 @@ func GetMetrics(t testing.TB, url, token string) (int, string) {
 		t.Fatalf("reading GET %s: %v", url, err)
 	}
 	return resp.StatusCode, string(body)
+}
+
+// MetricsAuth is what CheckMetricsNeedAReader checks of one program.
+type MetricsAuth struct {
+	// MetricsAddr is the HTTPS /metrics listener, ProbeAddr the plain probes.
+	MetricsAddr, ProbeAddr string
+	// ReaderToken is bound to the metrics-reader role, StrangerToken (of
+	// StrangerUser) is not.
+	ReaderToken, StrangerToken, StrangerUser string
+	// Metrics are names the served scrape must hold; NotServed is a prefix no
+	// refused answer may show.
+	Metrics   []string
+	NotServed string
+}
+
+// CheckMetricsNeedAReader checks a program serves /metrics only to a token
+// allowed GET /metrics: no token or a forged one 401, a token without the role
+// 403, the reader served; plain HTTP to the metrics port 400; probes plain HTTP
+// without a token.
+func CheckMetricsNeedAReader(t *testing.T, m MetricsAuth) {
+	url := "https://" + m.MetricsAddr + "/metrics"
+	Eventually(t, time.Minute, "metrics listening", func(context.Context) error {
+		c, err := net.DialTimeout("tcp", m.MetricsAddr, time.Second)
+		if err == nil {
+			_ = c.Close()
+		}
+		return err
+	})
+	t.Run("refused without a token", func(t *testing.T) {
+		if code, _ := GetMetrics(t, url, ""); code != http.StatusUnauthorized {
+			t.Errorf("status %d, want 401", code)
+		}
+	})
+	t.Run("refused with a token the API server did not issue", func(t *testing.T) {
+		if code, _ := GetMetrics(t, url, "forged"); code != http.StatusUnauthorized {
+			t.Errorf("status %d, want 401", code)
+		}
+	})
+	t.Run("refused with a token lacking the metrics-reader role", func(t *testing.T) {
+		code, body := GetMetrics(t, url, m.StrangerToken)
+		if code != http.StatusForbidden {
+			t.Errorf("status %d, want 403", code)
+		}
+		if !strings.Contains(body, m.StrangerUser) {
+			t.Errorf("the refusal does not name %s: %.300s", m.StrangerUser, body)
+		}
+		if strings.Contains(body, m.NotServed) {
+			t.Errorf("a refusal shows metrics: %.300s", body)
+		}
+	})
+	t.Run("served to the metrics reader", func(t *testing.T) {
+		code, body := GetMetrics(t, url, m.ReaderToken)
+		if code != http.StatusOK {
+			t.Fatalf("status %d, want 200: %.300s", code, body)
+		}
+		for _, name := range m.Metrics {
+			if !strings.Contains(body, "\n"+name) {
+				t.Errorf("the scrape has no %s", name)
+			}
+		}
+	})
+	t.Run("not served over plain HTTP", func(t *testing.T) {
+		resp, err := http.Get("http://" + url[len("https://"):])
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("status %d, want 400: an HTTPS port answers plain HTTP with 400", resp.StatusCode)
+		}
+	})
+	t.Run("probes stay plain HTTP without a token", func(t *testing.T) {
+		for _, path := range []string{"/healthz", "/readyz"} {
+			resp, err := http.Get("http://" + m.ProbeAddr + path)
+			if err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			_ = resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("%s: status %d, want 200", path, resp.StatusCode)
+			}
+		}
+	})
 }
