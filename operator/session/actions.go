@@ -217,6 +217,10 @@ func (r *Reconciler) patchAnnotations(ctx context.Context, s *v1alpha1.AgenticSe
 		modified.Annotations[v1alpha1.AnnotationDesiredPhase] = v1alpha1.DesiredStopped
 		modified.Annotations[v1alpha1.AnnotationStopReason] = stopReason
 	case d.ClearDesired:
+		if s.Annotations[v1alpha1.AnnotationDesiredPhase] == v1alpha1.DesiredStopped {
+			// The backend's timestamp of the stop request goes with the request.
+			delete(modified.Annotations, v1alpha1.AnnotationStopRequestedAt)
+		}
 		delete(modified.Annotations, v1alpha1.AnnotationDesiredPhase)
 		if d.Restart {
 			delete(modified.Annotations, v1alpha1.AnnotationStopReason)

@@ -145,13 +145,16 @@ func (s *suite) lifecycle(t *testing.T) {
 	t.Run("stop, then restart from Stopped", func(t *testing.T) {
 		const name = "stop-restart"
 		first := s.startRunning(t, ns, name)
-		s.kubectl(t, "-n", ns, "annotate", "agenticsession", name, v1alpha1.AnnotationDesiredPhase+"=Stopped", "--overwrite")
+		// As the platform's backend stops a session: the request and its time.
+		s.kubectl(t, "-n", ns, "annotate", "agenticsession", name, v1alpha1.AnnotationDesiredPhase+"=Stopped",
+			v1alpha1.AnnotationStopRequestedAt+"=2026-12-02T10:00:00Z", "--overwrite")
 		testenv.Eventually(t, waitTimeout, "session Stopped", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseStopped))
 		stopped, err := getSession(ctx, s.env.Client, ns, name)
 		require.NoError(t, err)
 		assert.Equal(t, v1alpha1.StopReasonUser, stopped.Status.StoppedReason)
 		assert.NotNil(t, stopped.Status.CompletionTime)
 		assert.NotContains(t, stopped.Annotations, v1alpha1.AnnotationDesiredPhase, "a request is cleared once acted on")
+		assert.NotContains(t, stopped.Annotations, v1alpha1.AnnotationStopRequestedAt, "and its timestamp, as the platform clears it")
 		testenv.Eventually(t, waitTimeout, "runner pod deleted", s.gone(&corev1.Pod{}, client.ObjectKeyFromObject(first)))
 		testenv.Eventually(t, waitTimeout, "service deleted", s.gone(&corev1.Service{}, types.NamespacedName{Namespace: ns, Name: v1alpha1.ServiceName(name)}))
 		testenv.Eventually(t, waitTimeout, "stop events", s.eventsInclude(ns, name, "Stopping", "Stopped"))

@@ -26,6 +26,9 @@ const (
 	AnnotationDesiredPhase = "ambient-code.io/desired-phase"
 	// AnnotationStopReason carries user/inactivity.
 	AnnotationStopReason = "ambient-code.io/stop-reason"
+	// AnnotationStopRequestedAt is when the platform's backend asked for a stop;
+	// cleared once the stop is acted on, as the platform's operator does.
+	AnnotationStopRequestedAt = "ambient-code.io/stop-requested-at"
 
 	// DesiredStopped and DesiredRunning are the values of AnnotationDesiredPhase: a
 	// stop request, and a restart request for a terminal session.
