@@ -67,6 +67,9 @@ func Options(scheme *runtime.Scheme, s Scope) crcache.Options {
 			// the operator's own, by label, are watched.
 			&corev1.Service{}:     {Label: v1alpha1.RunnerServiceSelector(), Transform: OwnerOnly},
 			&rbacv1.RoleBinding{}: {Label: v1alpha1.GroupAccessBindingSelector(), Transform: OwnerOnly},
+			// The project's LimitRange, by the managed label the operator gives
+			// it (as namespaces carry it): only whether it exists is read.
+			&corev1.LimitRange{}: {Label: v1alpha1.ManagedNamespaceSelector(), Transform: OwnerOnly},
 		},
 	}
 	if s.Namespace != "" {

@@ -99,7 +99,7 @@ func runnerLabels(l map[string]string) map[string]string {
 // select on, nil when there are none.
 func ownedLabels(l map[string]string) map[string]string {
 	var out map[string]string
-	for _, k := range []string{v1alpha1.LabelApp, v1alpha1.LabelGroupAccess} {
+	for _, k := range []string{v1alpha1.LabelApp, v1alpha1.LabelGroupAccess, v1alpha1.LabelManaged} {
 		if v, ok := l[k]; ok {
 			if out == nil {
 				out = make(map[string]string, 1)
@@ -184,6 +184,8 @@ func OwnerOnly(obj any) (any, error) {
 	switch o := obj.(type) {
 	case *corev1.Service:
 		return &corev1.Service{TypeMeta: o.TypeMeta, ObjectMeta: kept}, nil
+	case *corev1.LimitRange:
+		return &corev1.LimitRange{TypeMeta: o.TypeMeta, ObjectMeta: kept}, nil
 	case *rbacv1.RoleBinding:
 		slim := &rbacv1.RoleBinding{TypeMeta: o.TypeMeta, ObjectMeta: kept}
 		if ref := metav1.GetControllerOfNoCopy(m); ref != nil && isProjectSettings(ref) {

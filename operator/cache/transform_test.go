@@ -178,7 +178,7 @@ func TestOptionsUseTheSlimTransforms(t *testing.T) {
 	opts := Options(nil, Scope{})
 	for obj, by := range opts.ByObject {
 		switch obj.(type) {
-		case *corev1.Pod, *corev1.Namespace, *corev1.Service, *rbacv1.RoleBinding:
+		case *corev1.Pod, *corev1.Namespace, *corev1.Service, *rbacv1.RoleBinding, *corev1.LimitRange:
 			assert.NotNil(t, by.Transform, "%T has its own transform", obj)
 		default:
 			assert.Nil(t, by.Transform, "%T falls back to the default transform", obj)

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -26,7 +27,7 @@ import (
 // SettingsReconciler keeps a project's group RoleBindings equal to its
 // ProjectSettings groupAccess list and counts them in status.groupBindingsCreated.
 // RoleBindings are listed by v1alpha1.LabelGroupAccess from the manager's cache
-// (Bindings) when the spec changes or one of them is deleted or edited.
+// (Owned) when the spec changes or one of them is deleted or edited.
 //
 // It only ever changes or deletes RoleBindings the ProjectSettings controls
 // (controller ownerReference: group, version, kind, name and uid). Anyone who may
@@ -42,17 +43,18 @@ type SettingsReconciler struct {
 	// (a binding the ProjectSettings does not control does not wake it); zero
 	// means DefaultConflictRecheck.
 	ConflictRecheck time.Duration
-	// Bindings lists the operator's group RoleBindings: the manager's cache,
-	// which watches them by label and keeps, of those a ProjectSettings
-	// controls, identity, roleRef and subjects, so that a reconcile (every
-	// project's, at start-up) costs no LIST. Nil means Client, from the API
-	// server. Writes and the by-name read of an unlabelled binding go to Client.
-	Bindings client.Reader
+	// Owned reads what the reconciler owns, the group RoleBindings and the
+	// LimitRange: the manager's cache, which watches them by label and keeps, of
+	// bindings a ProjectSettings controls, identity, roleRef and subjects, so
+	// that a reconcile (every project's, at start-up) costs no request when
+	// nothing changed. Nil means Client, from the API server. Writes and the
+	// by-name read of an unlabelled binding go to Client.
+	Owned client.Reader
 }
 
-func (r *SettingsReconciler) bindings() client.Reader {
-	if r.Bindings != nil {
-		return r.Bindings
+func (r *SettingsReconciler) owned() client.Reader {
+	if r.Owned != nil {
+		return r.Owned
 	}
 	return r.Client
 }
@@ -78,7 +80,7 @@ func (r *SettingsReconciler) Reconcile(ctx context.Context, req reconcile.Reques
 	ctx = log.IntoContext(ctx, logger)
 
 	var have rbacv1.RoleBindingList
-	if err := r.bindings().List(ctx, &have, client.InNamespace(ps.Namespace),
+	if err := r.owned().List(ctx, &have, client.InNamespace(ps.Namespace),
 		client.MatchingLabels{v1alpha1.LabelGroupAccess: v1alpha1.ValueTrue}); err != nil {
 		return reconcile.Result{}, fmt.Errorf("listing group RoleBindings in %s: %w", ps.Namespace, err)
 	}
@@ -116,9 +118,17 @@ func (r *SettingsReconciler) Reconcile(ctx context.Context, req reconcile.Reques
 		logger.Info("Deleted RoleBinding of a removed groupAccess entry", "roleBinding", klog.KObj(stale))
 	}
 
-	if ps.Status.GroupBindingsCreated != bound {
+	limitRangeReady, err := r.ensureLimitRange(ctx, ps)
+	if err != nil {
+		// Not fatal, as on the platform: the bindings above are in place.
+		r.Recorder.Eventf(ps, nil, corev1.EventTypeWarning, "LimitRangeFailed", "CreateLimitRange", "%v", err)
+		errs = append(errs, err)
+	}
+
+	if ps.Status.GroupBindingsCreated != bound || !ptr.Equal(ps.Status.LimitRangeReady, &limitRangeReady) {
 		patched := ps.DeepCopy()
 		patched.Status.GroupBindingsCreated = bound
+		patched.Status.LimitRangeReady = &limitRangeReady
 		if err := r.Client.Status().Patch(ctx, patched, client.MergeFrom(ps)); err != nil {
 			errs = append(errs, fmt.Errorf("patching status of %s: %w", klog.KObj(ps), err))
 		}
@@ -143,6 +153,30 @@ func controlledBy(obj metav1.Object, ps *v1alpha1.ProjectSettings) bool {
 	ref := metav1.GetControllerOf(obj)
 	return metav1.IsControlledBy(obj, ps) && ref.APIVersion == v1alpha1.GroupVersion.String() &&
 		ref.Kind == v1alpha1.KindProjectSettings && ref.Name == ps.Name
+}
+
+// ensureLimitRange creates the project's LimitRange when the cache (Owned,
+// which watches the operator's LimitRanges) has none, so that a reconcile
+// costs no request when it exists; one of that name, whoever made it, is left
+// as it is.
+func (r *SettingsReconciler) ensureLimitRange(ctx context.Context, ps *v1alpha1.ProjectSettings) (bool, error) {
+	key := client.ObjectKey{Namespace: ps.Namespace, Name: LimitRangeName}
+	err := r.owned().Get(ctx, key, &corev1.LimitRange{})
+	if err == nil {
+		return true, nil
+	}
+	if !apierrors.IsNotFound(err) {
+		return false, fmt.Errorf("reading LimitRange %s: %w", key, err)
+	}
+	err = r.Client.Create(ctx, BuildLimitRange(ps))
+	switch {
+	case apierrors.IsAlreadyExists(err):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("creating LimitRange %s: %w", key, err)
+	}
+	log.FromContext(ctx).Info("Created LimitRange", "limitRange", key)
+	return true, nil
 }
 
 // ensure makes the RoleBinding want exist as built. have is the labelled binding
@@ -228,6 +262,7 @@ func (r *SettingsReconciler) SetupWithManager(mgr ctrl.Manager, gate *scope.Gate
 		Named("projectsettings").
 		For(&v1alpha1.ProjectSettings{}, builder.WithPredicates(singleton, predicate.GenerationChangedPredicate{})).
 		Owns(&rbacv1.RoleBinding{}).
+		Owns(&corev1.LimitRange{}).
 		Watches(&corev1.Namespace{}, scope.OnManaged(scope.Named(v1alpha1.ProjectSettingsName))).
 		Complete(gate.Only(v1alpha1.KindProjectSettings, r))
 }

@@ -93,7 +93,8 @@ func (s *suite) cacheScope(t *testing.T) {
 			// reads its bindings from the cache, not one LIST per namespace.
 			allowed := !r.namespaced && (slices.Contains([]string{"pods", "namespaces", "agenticsessions", "projectsettings"}, r.resource) ||
 				(r.resource == "services" && r.labels == "app=ambient-code-runner") ||
-				(r.resource == "rolebindings" && r.labels == "ambient-code.io/group-access=true"))
+				(r.resource == "rolebindings" && r.labels == "ambient-code.io/group-access=true") ||
+				(r.resource == "limitranges" && r.labels == "ambient-code.io/managed=true"))
 			assert.True(t, allowed, "unexpected list %+v", r)
 		}
 	}
@@ -104,6 +105,7 @@ func (s *suite) cacheScope(t *testing.T) {
 		{verb: "watch", resource: "projectsettings"},
 		{verb: "watch", resource: "services", labels: "app=ambient-code-runner"},
 		{verb: "watch", resource: "rolebindings", labels: "ambient-code.io/group-access=true"},
+		{verb: "watch", resource: "limitranges", labels: "ambient-code.io/managed=true"},
 	}, watches, "the operator's watches, as the API server recorded them")
 	for _, r := range got {
 		assert.NotContains(t, []string{"secrets", "configmaps", "serviceaccounts", "deployments"}, r.resource, "%+v", r)

@@ -11,9 +11,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/operator/project"
 	"github.com/ambient-code/agentic-operator/test/testenv"
 )
 
@@ -86,6 +88,35 @@ func (s *suite) projects(t *testing.T) {
 			}
 			if got.UID == ps.UID {
 				return fmt.Errorf("still the deleted one")
+			}
+			return nil
+		})
+	})
+
+	t.Run("a managed project gets the platform's default container limits", func(t *testing.T) {
+		const ns = "project-limits"
+		s.managedProject(t, ns)
+		lr := &corev1.LimitRange{}
+		testenv.Eventually(t, waitTimeout, "LimitRange", func(ctx context.Context) error {
+			return s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: project.LimitRangeName}, lr)
+		})
+		require.Len(t, lr.Spec.Limits, 1)
+		item := lr.Spec.Limits[0]
+		assert.Equal(t, corev1.LimitTypeContainer, item.Type)
+		assert.Equal(t, "250m", item.DefaultRequest.Cpu().String())
+		assert.Equal(t, "256Mi", item.DefaultRequest.Memory().String())
+		assert.Equal(t, "2", item.Default.Cpu().String())
+		assert.Equal(t, "4Gi", item.Default.Memory().String())
+		ps, err := s.settings(ctx, ns)
+		require.NoError(t, err)
+		assert.True(t, metav1.IsControlledBy(lr, ps), "goes with the ProjectSettings")
+		testenv.Eventually(t, waitTimeout, "status.limitRangeReady", func(ctx context.Context) error {
+			ps, err := s.settings(ctx, ns)
+			if err != nil {
+				return err
+			}
+			if ps.Status.LimitRangeReady == nil || !*ps.Status.LimitRangeReady {
+				return fmt.Errorf("limitRangeReady %v", ps.Status.LimitRangeReady)
 			}
 			return nil
 		})
