@@ -4,7 +4,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 )
@@ -21,17 +20,10 @@ const LimitRangeName = "ambient-default-limits"
 func BuildLimitRange(ps *v1alpha1.ProjectSettings) *corev1.LimitRange {
 	return &corev1.LimitRange{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      LimitRangeName,
-			Namespace: ps.Namespace,
-			Labels:    map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue},
-			OwnerReferences: []metav1.OwnerReference{{
-				APIVersion:         v1alpha1.GroupVersion.String(),
-				Kind:               v1alpha1.KindProjectSettings,
-				Name:               ps.Name,
-				UID:                ps.UID,
-				Controller:         ptr.To(true),
-				BlockOwnerDeletion: ptr.To(true),
-			}},
+			Name:            LimitRangeName,
+			Namespace:       ps.Namespace,
+			Labels:          map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue},
+			OwnerReferences: []metav1.OwnerReference{ownerReference(ps)},
 		},
 		Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{
 			Type: corev1.LimitTypeContainer,

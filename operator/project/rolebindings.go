@@ -22,17 +22,10 @@ func BindingName(g v1alpha1.GroupAccess) string { return g.GroupName + "-" + str
 func BuildBinding(ps *v1alpha1.ProjectSettings, g v1alpha1.GroupAccess) *rbacv1.RoleBinding {
 	return &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      BindingName(g),
-			Namespace: ps.Namespace,
-			Labels:    map[string]string{v1alpha1.LabelGroupAccess: v1alpha1.ValueTrue},
-			OwnerReferences: []metav1.OwnerReference{{
-				APIVersion:         v1alpha1.GroupVersion.String(),
-				Kind:               v1alpha1.KindProjectSettings,
-				Name:               ps.Name,
-				UID:                ps.UID,
-				Controller:         ptr.To(true),
-				BlockOwnerDeletion: ptr.To(true),
-			}},
+			Name:            BindingName(g),
+			Namespace:       ps.Namespace,
+			Labels:          map[string]string{v1alpha1.LabelGroupAccess: v1alpha1.ValueTrue},
+			OwnerReferences: []metav1.OwnerReference{ownerReference(ps)},
 		},
 		Subjects: []rbacv1.Subject{{
 			Kind:     rbacv1.GroupKind,
@@ -66,4 +59,18 @@ func DesiredBindings(ps *v1alpha1.ProjectSettings) []*rbacv1.RoleBinding {
 // bindingMatches reports whether existing grants what want grants.
 func bindingMatches(existing, want *rbacv1.RoleBinding) bool {
 	return existing.RoleRef == want.RoleRef && slices.Equal(existing.Subjects, want.Subjects)
+}
+
+// ownerReference makes ps the controller of what the reconciler creates for it,
+// blocking its deletion until they are gone, so that the garbage collector
+// removes them with it.
+func ownerReference(ps *v1alpha1.ProjectSettings) metav1.OwnerReference {
+	return metav1.OwnerReference{
+		APIVersion:         v1alpha1.GroupVersion.String(),
+		Kind:               v1alpha1.KindProjectSettings,
+		Name:               ps.Name,
+		UID:                ps.UID,
+		Controller:         ptr.To(true),
+		BlockOwnerDeletion: ptr.To(true),
+	}
 }
