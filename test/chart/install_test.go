@@ -96,7 +96,7 @@ func TestChartInstallOnAPIServer(t *testing.T) {
 	certDir := t.TempDir()
 	require.NoError(t, pair.WriteDir(certDir))
 	hookAddr, probe := freeAddr(t), freeAddr(t)
-	startProgram(t, webhookBin, nil, probe, "--webhook-bind-address="+hookAddr, "--cert-dir="+certDir,
+	testenv.StartProgram(t, webhookBin, nil, probe, "--webhook-bind-address="+hookAddr, "--cert-dir="+certDir,
 		"--health-probe-bind-address="+probe, "--metrics-bind-address=0", creatorsArg)
 	pointWebhooksAt(t, ctx, c, rendered, hookAddr)
 

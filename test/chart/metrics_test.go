@@ -6,16 +6,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -145,11 +142,11 @@ func TestDashboardAndAlertsQueryExportedMetrics(t *testing.T) {
 	hookAddr, hookProbe, hookMetrics := freeAddr(t), freeAddr(t), freeAddr(t)
 	// Both serve /metrics as shipped: HTTPS, for tokens the API server allows
 	// GET /metrics, reviewed with the admin kubeconfig here.
-	startProgram(t, webhookBin, []string{"KUBECONFIG=" + env.Kubeconfig}, hookProbe,
+	testenv.StartProgram(t, webhookBin, []string{"KUBECONFIG=" + env.Kubeconfig}, hookProbe,
 		"--webhook-bind-address="+hookAddr, "--cert-dir="+certDir,
 		"--health-probe-bind-address="+hookProbe, "--metrics-bind-address="+hookMetrics)
 	opProbe, opMetrics := freeAddr(t), freeAddr(t)
-	startProgram(t, operatorBin, []string{"KUBECONFIG=" + env.Kubeconfig}, opProbe,
+	testenv.StartProgram(t, operatorBin, []string{"KUBECONFIG=" + env.Kubeconfig}, opProbe,
 		"--health-probe-bind-address="+opProbe, "--metrics-bind-address="+opMetrics)
 	token := metricsReaderToken(t, env)
 	waitListening(t, hookMetrics)
@@ -275,44 +272,4 @@ func freeAddr(t *testing.T) string {
 	addr := l.Addr().String()
 	require.NoError(t, l.Close())
 	return addr
-}
-
-// startProgram runs bin with args until the test ends (SIGTERM, then wait) and
-// waits for /readyz on probeAddr.
-func startProgram(t *testing.T, bin string, env []string, probeAddr string, args ...string) {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	require.NoError(t, cmd.Start())
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-			t.Errorf("%s ignored SIGTERM for 30s", filepath.Base(bin))
-		}
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	for {
-		select {
-		case <-exited:
-			t.Fatalf("%s exited before it was ready:\n%s", filepath.Base(bin), out.String())
-		case <-ctx.Done():
-			t.Fatalf("%s not ready after 90s:\n%s", filepath.Base(bin), out.String())
-		case <-time.After(200 * time.Millisecond):
-		}
-		if resp, err := http.Get(fmt.Sprintf("http://%s/readyz", probeAddr)); err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-	}
 }

@@ -2,13 +2,9 @@ package integration
 
 import (
 	"context"
-	"fmt"
 	"net"
-	"net/http"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 
@@ -51,7 +47,7 @@ func TestWebhookMetricsNeedAReader(t *testing.T) {
 	require.NoError(t, err)
 	metrics, probe := freeAddr(t), freeAddr(t)
 	// Flag defaults otherwise: secure metrics are the default, not asked for.
-	startWebhookBinary(t, buildWebhook(t, root), probe,
+	testenv.StartProgram(t, buildWebhook(t, root), nil, probe,
 		"--webhook-bind-address="+freeAddr(t), "--cert-dir="+certDir,
 		"--health-probe-bind-address="+probe, "--metrics-bind-address="+metrics,
 		"--kubeconfig="+kubeconfig)
@@ -106,46 +102,4 @@ func only(t *testing.T, objs []*unstructured.Unstructured, kind, name string) *u
 	}
 	t.Fatalf("config/default has no %s %s", kind, name)
 	return nil
-}
-
-// startWebhookBinary runs bin with args until t ends and waits for /readyz on
-// probe; unlike webhookProc it passes no flags of its own.
-func startWebhookBinary(t *testing.T, bin, probe string, args ...string) {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	out := &testenv.LockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	require.NoError(t, cmd.Start())
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-			t.Errorf("webhook ignored SIGTERM for 30s")
-		}
-		if t.Failed() {
-			t.Logf("webhook output:\n%s", out.String())
-		}
-	})
-	testenv.Eventually(t, webhookReadyTimeout, "webhook ready", func(ctx context.Context) error {
-		select {
-		case <-exited:
-			t.Fatalf("webhook exited before it was ready:\n%s", out.String())
-		default:
-		}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+probe+"/readyz", nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("readyz: %s", resp.Status)
-		}
-		return nil
-	})
 }
