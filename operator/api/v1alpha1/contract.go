@@ -44,8 +44,9 @@ const (
 	StopReasonUser       = "user"
 	StopReasonInactivity = "inactivity"
 
-	// RunnerContainerName is the runner container in the runner pod.
-	RunnerContainerName = "runner"
+	// RunnerContainerName is the runner container in the runner pod, named as the
+	// platform names it: its pod-status inspection finds the container by name.
+	RunnerContainerName = "ambient-code-runner"
 	// RunnerPortName and RunnerPort are where the runner serves AG-UI and its HTTP
 	// API, behind the session's Service.
 	RunnerPortName = "agui"
