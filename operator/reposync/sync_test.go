@@ -54,8 +54,8 @@ func repoNames(st *v1alpha1.AgenticSessionStatus) []string {
 
 func TestSpecEditsBecomeRunnerCalls(t *testing.T) {
 	srv := runnertest.New(t, nil)
-	token := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: runner.TokenSecretPrefix + "s1"},
-		Data: map[string][]byte{runner.TokenKey: []byte("tok-1")}}
+	token := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: v1alpha1.TokenSecretName("s1")},
+		Data: map[string][]byte{v1alpha1.TokenSecretAGUIKey: []byte("tok-1")}}
 	y := newSyncer(t, srv.URLTemplate(), 5*time.Second, token)
 	s := &v1alpha1.AgenticSession{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "s1", Generation: 1}}
 	st := &s.Status

@@ -9,6 +9,8 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 )
 
 // secrets is an API reader holding the given token Secrets.
@@ -18,8 +20,8 @@ func secrets(objs ...client.Object) client.Reader {
 
 func tokenSecret(ns, session, token string) *corev1.Secret {
 	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: TokenSecretPrefix + session},
-		Data:       map[string][]byte{TokenKey: []byte(token)},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: v1alpha1.TokenSecretName(session)},
+		Data:       map[string][]byte{v1alpha1.TokenSecretAGUIKey: []byte(token)},
 	}
 }
 

@@ -13,15 +13,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 )
 
 const (
 	// TokenHeader carries the session token on every runner request.
 	TokenHeader = "X-Ambient-Session-Token"
-	// TokenSecretPrefix + session name is the Secret holding the token.
-	TokenSecretPrefix = "ambient-runner-token-"
-	// TokenKey is the Secret key of the token.
-	TokenKey = "agui-token"
 )
 
 // Runner is the runner of one session, resolved once per reconcile: its base URL
@@ -47,14 +45,14 @@ func (c *Client) For(ctx context.Context, session client.ObjectKey) (*Runner, er
 
 func (c *Client) token(ctx context.Context, session client.ObjectKey) (string, error) {
 	var s corev1.Secret
-	key := client.ObjectKey{Namespace: session.Namespace, Name: TokenSecretPrefix + session.Name}
+	key := client.ObjectKey{Namespace: session.Namespace, Name: v1alpha1.TokenSecretName(session.Name)}
 	if err := c.secrets.Get(ctx, key, &s); err != nil {
 		if apierrors.IsNotFound(err) {
 			return "", nil // a runner without a token Secret is called without the header
 		}
 		return "", &TokenError{Err: fmt.Errorf("reading Secret %s: %w", key, err)}
 	}
-	return string(s.Data[TokenKey]), nil
+	return string(s.Data[v1alpha1.TokenSecretAGUIKey]), nil
 }
 
 // AddRepo asks the runner to clone a repository, or to switch its branch.

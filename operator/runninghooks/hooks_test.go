@@ -31,7 +31,7 @@ func (l liveVersion) Get(_ context.Context, key client.ObjectKey, obj client.Obj
 	case *metav1.PartialObjectMetadata:
 		o.Namespace, o.Name, o.ResourceVersion = key.Namespace, key.Name, l.rv
 	case *corev1.Secret:
-		o.Data = map[string][]byte{runner.TokenKey: []byte("tok")}
+		o.Data = map[string][]byte{v1alpha1.TokenSecretAGUIKey: []byte("tok")}
 	default:
 		return apierrors.NewNotFound(schema.GroupResource{}, key.Name)
 	}

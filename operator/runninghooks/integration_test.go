@@ -44,8 +44,8 @@ func cond(a *v1alpha1.AgenticSession, typ string) v1alpha1.Condition {
 func (s *suite) specEditsReachTheRunner(t *testing.T) {
 	s.namespace(t, "edits", true)
 	require.NoError(t, s.c.Create(context.Background(), &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "edits", Name: runner.TokenSecretPrefix + "s1"},
-		Data:       map[string][]byte{runner.TokenKey: []byte("tok-s1")},
+		ObjectMeta: metav1.ObjectMeta{Namespace: "edits", Name: v1alpha1.TokenSecretName("s1")},
+		Data:       map[string][]byte{v1alpha1.TokenSecretAGUIKey: []byte("tok-s1")},
 	}))
 	as := s.createRunning(t, "edits", "s1", func(a *v1alpha1.AgenticSession) {
 		a.Spec.Repos = []v1alpha1.RepoSpec{{URL: "https://github.com/org/app.git", Branch: "main"}}

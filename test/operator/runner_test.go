@@ -13,7 +13,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
-	"github.com/ambient-code/agentic-operator/operator/runner"
 	"github.com/ambient-code/agentic-operator/test/testenv"
 )
 
@@ -25,8 +24,8 @@ func (s *suite) runnerSync(t *testing.T) {
 	s.env.CreateNamespace(t, ns, map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue})
 	ctx := context.Background()
 	require.NoError(t, s.env.Client.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: runner.TokenSecretPrefix + name},
-		Data:       map[string][]byte{runner.TokenKey: []byte("token-of-edited")},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: v1alpha1.TokenSecretName(name)},
+		Data:       map[string][]byte{v1alpha1.TokenSecretAGUIKey: []byte("token-of-edited")},
 	}))
 	created := createSession(t, s.env, ns, name)
 	testenv.Eventually(t, waitTimeout, "session Creating", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseCreating))

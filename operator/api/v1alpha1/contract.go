@@ -117,3 +117,43 @@ func archivedSelector(op selection.Operator) labels.Selector {
 	}
 	return labels.NewSelector().Add(*req)
 }
+
+// The runner's identity (contract §2.3, §4): a ServiceAccount per session whose
+// token the runner presents to the backend, bound to the runner's ClusterRole,
+// and a Secret holding that token and the AG-UI bearer token.
+const (
+	// AnnotationRunnerSA and AnnotationRunnerTokenSecret on a session name its
+	// ServiceAccount and token Secret; the backend checks a runner's token against
+	// the former.
+	AnnotationRunnerSA          = "ambient-code.io/runner-sa"
+	AnnotationRunnerTokenSecret = "ambient-code.io/runner-token-secret"
+	// AnnotationCreatedByUserID on the ServiceAccount is the human the backend
+	// acts for when the runner calls it with that ServiceAccount's token.
+	AnnotationCreatedByUserID = "ambient-code.io/created-by-user-id"
+	// AnnotationTokenRefreshedAt on the token Secret is when k8s-token was minted.
+	AnnotationTokenRefreshedAt = "ambient-code.io/token-refreshed-at"
+	// AnnotationForceExecutePrompt=true makes a resumed runner run its prompt
+	// (no IS_RESUME); the operator clears it as it builds the pod.
+	AnnotationForceExecutePrompt = "ambient-code.io/force-execute-prompt"
+
+	// RunnerSAAppName and TokenSecretAppName are the app labels of the
+	// ServiceAccount and the token Secret.
+	RunnerSAAppName    = "ambient-runner"
+	TokenSecretAppName = "ambient-runner-token"
+
+	// TokenSecretK8sTokenKey holds the ServiceAccount token (the runner's
+	// bot-token file, init-hydrate's BOT_TOKEN); TokenSecretAGUIKey the bearer
+	// token the runner requires on its HTTP API.
+	TokenSecretK8sTokenKey = "k8s-token"
+	TokenSecretAGUIKey     = "agui-token"
+)
+
+// RunnerServiceAccountName is the session's runner ServiceAccount.
+func RunnerServiceAccountName(session string) string { return "ambient-session-" + session }
+
+// RunnerRoleBindingName binds the runner ServiceAccount to the runner's role.
+func RunnerRoleBindingName(session string) string { return "ambient-session-" + session + "-rb" }
+
+// TokenSecretName is the session's token Secret. The backend and the operator
+// always read this name, whatever AnnotationRunnerTokenSecret says.
+func TokenSecretName(session string) string { return "ambient-runner-token-" + session }
