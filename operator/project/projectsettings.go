@@ -50,6 +50,15 @@ type SettingsReconciler struct {
 	// nothing changed. Nil means Client, from the API server. Writes and the
 	// by-name read of an unlabelled binding go to Client.
 	Owned client.Reader
+	// Live reads, from the API server, the objects of the project's names that
+	// already existed when created; nil means Client.
+	Live client.Reader
+	// BackendNamespace is admitted to runner pods by the project's
+	// NetworkPolicy; empty creates none.
+	BackendNamespace string
+	// TriggerClusterRole is what the scheduled-session trigger's RoleBinding
+	// grants; empty means DefaultTriggerClusterRole.
+	TriggerClusterRole string
 }
 
 func (r *SettingsReconciler) owned() client.Reader {
@@ -125,10 +134,22 @@ func (r *SettingsReconciler) Reconcile(ctx context.Context, req reconcile.Reques
 		errs = append(errs, err)
 	}
 
-	if ps.Status.GroupBindingsCreated != bound || !ptr.Equal(ps.Status.LimitRangeReady, &limitRangeReady) {
+	triggerReady, err := r.ensureTrigger(ctx, ps)
+	if err != nil {
+		r.Recorder.Eventf(ps, nil, corev1.EventTypeWarning, "SessionTriggerRBACFailed", "CreateSessionTriggerRBAC", "%v", err)
+		errs = append(errs, err)
+	}
+	if err := r.ensureNetworkPolicy(ctx, ps); err != nil {
+		r.Recorder.Eventf(ps, nil, corev1.EventTypeWarning, "NetworkPolicyFailed", "CreateNetworkPolicy", "%v", err)
+		errs = append(errs, err)
+	}
+
+	if ps.Status.GroupBindingsCreated != bound || !ptr.Equal(ps.Status.LimitRangeReady, &limitRangeReady) ||
+		!ptr.Equal(ps.Status.ScheduledSessionRBACReady, &triggerReady) {
 		patched := ps.DeepCopy()
 		patched.Status.GroupBindingsCreated = bound
 		patched.Status.LimitRangeReady = &limitRangeReady
+		patched.Status.ScheduledSessionRBACReady = &triggerReady
 		if err := r.Client.Status().Patch(ctx, patched, client.MergeFrom(ps)); err != nil {
 			errs = append(errs, fmt.Errorf("patching status of %s: %w", klog.KObj(ps), err))
 		}
@@ -195,16 +216,8 @@ func (r *SettingsReconciler) ensure(ctx context.Context, ps *v1alpha1.ProjectSet
 		return err
 	case bindingMatches(have, want):
 		return nil
-	case have.RoleRef != want.RoleRef:
-		// roleRef cannot change: replace the binding.
-		if err := r.Client.Delete(ctx, have, client.Preconditions{UID: &have.UID}); err != nil && !apierrors.IsNotFound(err) {
-			return err
-		}
-		return r.Client.Create(ctx, want)
 	}
-	patched := have.DeepCopy()
-	patched.Subjects = want.Subjects
-	return r.Client.Patch(ctx, patched, client.MergeFrom(have))
+	return r.replaceBinding(ctx, have, want)
 }
 
 // adopt labels a RoleBinding of the right name that ps controls but the list by
@@ -239,10 +252,7 @@ func (r *SettingsReconciler) adopt(ctx context.Context, ps *v1alpha1.ProjectSett
 // reportTaken records a RoleBinding holding a groupAccess entry's name that ps
 // does not control.
 func (r *SettingsReconciler) reportTaken(ctx context.Context, ps *v1alpha1.ProjectSettings, have *rbacv1.RoleBinding) {
-	owner := "it has no controller"
-	if ref := metav1.GetControllerOf(have); ref != nil {
-		owner = fmt.Sprintf("its controller is %s %s %s, uid %s", ref.APIVersion, ref.Kind, ref.Name, ref.UID)
-	}
+	owner := describeController(have)
 	log.FromContext(ctx).Info("RoleBinding name taken; leaving it alone", "roleBinding", klog.KObj(have), "controller", owner)
 	r.Recorder.Eventf(ps, have, corev1.EventTypeWarning, "RoleBindingNameTaken", "CreateRoleBinding",
 		"RoleBinding %s exists and is not controlled by this ProjectSettings (%s); the operator leaves it as it is and does not grant this groupAccess entry. "+
