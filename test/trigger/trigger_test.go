@@ -453,8 +453,8 @@ func (s *suite) testFailures(t *testing.T) {
 	assert.Equal(t, 1, trigger.Main(context.Background(), func(k string) string { return full[k] }, io.Discard, io.Discard),
 		"Main uses only the in-cluster configuration, which a test process has not")
 
-	// Reuse against a Stopped session the SA may not write: the Role without
-	// its binding. The list is refused, so nothing falls through to a create.
+	// Reuse where the Role is not bound to the SA: the list is refused, and the
+	// run fails instead of falling through to a create.
 	const unbound = "failures-unbound"
 	s.env.CreateNamespace(t, unbound, nil)
 	s.bareNamespaceRBAC(t, unbound, false)
