@@ -14,7 +14,8 @@ type Inputs struct {
 	Session *v1alpha1.AgenticSession
 	// Owner is the session's owner reference; Build makes it the controller.
 	Owner metav1.OwnerReference
-	// Config is the operator's configuration (contract §1.2).
+	// Config is the operator's configuration (contract §1.2). Config.Vertex
+	// decides the Vertex env and envFrom; VertexSecretCopied the key mount.
 	Config platformconfig.Config
 	// Runtime is the session's registry entry with its defaults (contract §1.4).
 	Runtime platformconfig.Runtime

@@ -18,7 +18,8 @@ import (
 // refuses to start a root image under runAsNonRoot, so those two containers say
 // runAsNonRoot: false, the only restricted rule a pod with them breaks. The
 // runner image runs as UID 1001 and meets the whole profile, so a pod without
-// init-hydrate and state-sync (persistence none, no seed) is fully restricted.
+// init-hydrate and state-sync (persistence none, no seed) is fully restricted;
+// a registry container.image must likewise run as a non-root numeric UID.
 // readOnlyRootFilesystem stays false as on the platform: the runner writes
 // /tmp and /app, the scripts write /tmp.
 
