@@ -7,9 +7,13 @@
 // !ambient-code.io/archived (operator/cache), so the watch delivers a delete and
 // the session leaves the cache. A restart request (desired-phase=Running) brings
 // it back: the webhook removes the label on the write that asks for it, and the
-// Sweeper here, a paginated metadata-only listing, catches the requests made while
-// the webhook was down. Adopt labels the history of an existing cluster in pages
-// so that the operator's first start does not list it.
+// Watcher here catches the requests made while the webhook was down (it fails
+// open). The Watcher watches archived sessions, metadata only, and keeps
+// nothing: memory stays flat however much history there is, and a request is
+// acted on as soon as it is written, with no periodic LIST. It lists (in pages)
+// only at start, when the watch's history is gone (410) and, for one namespace,
+// when that namespace becomes managed. Adopt labels the history of an existing
+// cluster in pages so that the operator's first start does not list it.
 //
 // What happens to an archived session later:
 //   - Deleted: nothing to do. Its pod and Service were already gone (that is what

@@ -44,7 +44,7 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-// Every session is either in the operator's cache or within the sweep's reach.
+// Every session is either in the operator's cache or within the archive watch's reach.
 func TestSelectorsAreComplements(t *testing.T) {
 	sets := []labels.Set{
 		nil,
@@ -55,7 +55,7 @@ func TestSelectorsAreComplements(t *testing.T) {
 	}
 	for _, set := range sets {
 		inCache, swept := v1alpha1.NotArchivedSelector().Matches(set), v1alpha1.ArchivedSelector().Matches(set)
-		assert.NotEqual(t, inCache, swept, "labels %v: exactly one of cache and sweep", set)
+		assert.NotEqual(t, inCache, swept, "labels %v: exactly one of cache and archive watch", set)
 		assert.Equal(t, v1alpha1.IsArchived(set), swept, "labels %v", set)
 	}
 	assert.Equal(t, "!ambient-code.io/archived", v1alpha1.NotArchivedSelector().String())

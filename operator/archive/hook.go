@@ -3,38 +3,11 @@ package archive
 import (
 	"context"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 )
-
-var (
-	archivedTotal = prometheus.NewCounter(prometheus.CounterOpts{
-		Namespace: "ambient",
-		Subsystem: "operator",
-		Name:      "sessions_archived_total",
-		Help:      "Terminal AgenticSessions the operator labelled archived, so that they left its cache.",
-	})
-	sweepsTotal = prometheus.NewCounter(prometheus.CounterOpts{
-		Namespace: "ambient",
-		Subsystem: "operator",
-		Name:      "archive_sweeps_total",
-		Help:      "Completed passes of the archive sweep; a flat line means restart requests the webhook missed wait.",
-	})
-	sweepRestoredTotal = prometheus.NewCounter(prometheus.CounterOpts{
-		Namespace: "ambient",
-		Subsystem: "operator",
-		Name:      "archive_sweep_restored_total",
-		Help:      "Archived AgenticSessions with a restart request that the sweep brought back (the webhook had not).",
-	})
-)
-
-func init() {
-	metrics.Registry.MustRegister(archivedTotal, sweepsTotal, sweepRestoredTotal)
-}
 
 // Hook archives sessions as the session reconciler's SettledHook: it is called
 // for a terminal session whose status is recorded and whose runner pod is absent

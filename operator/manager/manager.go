@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
@@ -71,10 +72,12 @@ type Options struct {
 	// Clock decides session idleness; nil derives it from Now.
 	Clock clock.PassiveClock
 
-	// ArchiveSweepInterval is how often archived sessions are swept for restart
-	// requests the webhook missed; zero means archive.DefaultSweepInterval.
+	// ArchiveSweepInterval is ignored: archived sessions are watched, not swept.
+	//
+	// Deprecated: kept so that --archive-sweep-interval still parses.
 	ArchiveSweepInterval time.Duration
-	// ArchiveSweepPageSize bounds each list of the sweep; zero means
+	// ArchiveSweepPageSize bounds each list of the archive watch's passes (at
+	// start, after a 410, per newly managed namespace); zero means
 	// archive.DefaultPageSize.
 	ArchiveSweepPageSize int64
 	// Now is the session reconciler's clock; nil means time.Now.
@@ -167,11 +170,17 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err := sessions.SetupWithManager(mgr, gate); err != nil {
 		return nil, fmt.Errorf("setting up the session controller: %w", err)
 	}
-	sweep := &archive.Sweeper{Reader: mgr.GetAPIReader(), Writer: mgr.GetClient(),
-		Interval: opts.ArchiveSweepInterval, PageSize: opts.ArchiveSweepPageSize, Namespace: opts.Scope.Namespace,
-		Managed: gate.Managed}
-	if err := mgr.Add(sweep); err != nil {
-		return nil, fmt.Errorf("adding the archive sweep: %w", err)
+	// Restart requests the webhook missed reach archived sessions, outside the
+	// cache: a metadata-only watch of them, keeping nothing, is the backstop.
+	archivedMeta, err := metadata.NewForConfigAndClient(mgr.GetConfig(), mgr.GetHTTPClient())
+	if err != nil {
+		return nil, fmt.Errorf("building the archive watch's metadata client: %w", err)
+	}
+	watcher := &archive.Watcher{Reader: mgr.GetAPIReader(), Writer: mgr.GetClient(), Watch: archivedMeta,
+		PageSize: opts.ArchiveSweepPageSize, Namespace: opts.Scope.Namespace,
+		Managed: gate.Managed, Namespaces: mgr.GetCache()}
+	if err := mgr.Add(watcher); err != nil {
+		return nil, fmt.Errorf("adding the archive watch: %w", err)
 	}
 	if err := (&project.NamespaceReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the namespace controller: %w", err)

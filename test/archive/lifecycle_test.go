@@ -14,7 +14,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 	"github.com/ambient-code/agentic-operator/test/testenv"
@@ -49,10 +48,13 @@ func (s *suite) restartWithWebhook(t *testing.T, ns string) {
 	t.Logf("restart request to Running again: %s (webhook up)", time.Since(start))
 }
 
+// restartWithWebhookDown: a restart request stored while the webhook is down
+// (the session stays labelled archived) is acted on by the archive watch within
+// 2 s of the write, with no pass (no LIST) involved.
 func (s *suite) restartWithWebhookDown(t *testing.T, ns string) {
 	const name = "swept-back"
 	s.runStopArchive(t, ns, name)
-	restored := counter(t, "ambient_operator_archive_sweep_restored_total")
+	restored, before := counter(t, restoredTotal, "by", "watch"), passes(t)
 
 	s.webhook.down.Store(true)
 	start := time.Now()
@@ -60,22 +62,26 @@ func (s *suite) restartWithWebhookDown(t *testing.T, ns string) {
 	s.webhook.down.Store(false)
 	assert.Contains(t, stored.Labels, v1alpha1.LabelArchived, "the session webhook fails open: the write is stored still archived")
 
+	unarchived := s.waitUnarchived(t, ns, name, start)
 	s.waitRunningAgain(t, ns, name)
-	t.Logf("restart request to Running again: %s (webhook down, sweep every %s)", time.Since(start), sweepInterval)
-	assert.Greater(t, counter(t, "ambient_operator_archive_sweep_restored_total"), restored, "the sweep, not the webhook, brought it back")
+	t.Logf("restart request (webhook down) to unarchived: %s, to Running again: %s", unarchived, time.Since(start))
+	assert.LessOrEqual(t, unarchived, 2*time.Second, "acted on within 2 s of the write")
+	assert.Greater(t, counter(t, restoredTotal, "by", "watch"), restored, "the watch, not the webhook, brought it back")
+	assert.Equal(t, before, passes(t), "no pass: the watch alone acted")
 }
 
 func (s *suite) editedWhileArchived(t *testing.T, ns string) {
 	const name = "edited"
 	s.runStopArchive(t, ns, name)
+	modified := counter(t, eventsTotal, "type", "MODIFIED")
 	out, _, err := s.env.Kubectl(context.Background(), nil, "-n", ns, "patch", "agenticsession", name, "--type=merge",
 		"-p", `{"spec":{"initialPrompt":"a new prompt"}}`, "-o", "json")
 	require.NoError(t, err)
 	edited := decode(t, out)
+	waitEvents(t, "MODIFIED", modified, 1)
 	assert.Contains(t, edited.Labels, v1alpha1.LabelArchived, "an edit without a restart request keeps it archived")
-	s.waitSweeps(t, 2)
 	got := s.get(t, ns, name)
-	assert.Contains(t, got.Labels, v1alpha1.LabelArchived, "still archived after the sweep ran")
+	assert.Contains(t, got.Labels, v1alpha1.LabelArchived, "still archived after the watch saw the edit")
 	assert.Less(t, got.Status.ObservedGeneration, got.Generation, "nothing acted on the edit")
 
 	s.annotate(t, ns, name, desiredRunning)
@@ -89,20 +95,28 @@ func (s *suite) editedWhileArchived(t *testing.T, ns string) {
 
 // restartWaitsForManaged: a restart request on an archived session of a
 // namespace that is no longer managed (no webhook sees it) is left alone by the
-// sweep, and acted on once the namespace is managed again.
+// watch, and acted on once the namespace is managed again, by a pass of that
+// namespace alone that its becoming managed triggers.
 func (s *suite) restartWaitsForManaged(t *testing.T, ns string) {
 	const name = "unmanaged-restart"
 	s.runStopArchive(t, ns, name)
 	s.setManaged(t, ns, false)
+	modified := counter(t, eventsTotal, "type", "MODIFIED")
 	stored := s.annotate(t, ns, name, desiredRunning)
 	assert.Contains(t, stored.Labels, v1alpha1.LabelArchived, "no webhook is called outside managed namespaces")
-	s.waitSweeps(t, 2)
+	waitEvents(t, "MODIFIED", modified, 1)
 	got := s.get(t, ns, name)
-	assert.Contains(t, got.Labels, v1alpha1.LabelArchived, "the sweep writes nothing in a namespace that is not managed")
+	assert.Contains(t, got.Labels, v1alpha1.LabelArchived, "the watch writes nothing in a namespace that is not managed")
 	assert.Equal(t, v1alpha1.PhaseStopped, got.Status.Phase)
 
+	before, restored := passes(t), counter(t, restoredTotal, "by", "pass")
 	s.setManaged(t, ns, true)
 	s.waitRunningAgain(t, ns, name)
+	after := passes(t)
+	assert.Equal(t, before["namespace"]+1, after["namespace"], "one pass, of the namespace that became managed")
+	assert.Equal(t, before["start"], after["start"])
+	assert.Equal(t, before["expired"], after["expired"])
+	assert.Equal(t, restored+1, counter(t, restoredTotal, "by", "pass"), "the namespace's pass brought it back")
 }
 
 // setManaged labels the namespace managed, or removes the label.
@@ -119,9 +133,10 @@ func (s *suite) setManaged(t *testing.T, ns string, managed bool) {
 func (s *suite) deletedWhileArchived(t *testing.T, ns string) {
 	const name = "deleted"
 	s.runStopArchive(t, ns, name)
+	deleted := counter(t, eventsTotal, "type", "DELETED")
 	_, _, err := s.env.Kubectl(context.Background(), nil, "-n", ns, "delete", "agenticsession", name)
 	require.NoError(t, err)
-	s.waitSweeps(t, 2)
+	waitEvents(t, "DELETED", deleted, 1)
 	ctx := context.Background()
 	key := client.ObjectKey{Namespace: ns, Name: name}
 	assert.True(t, apierrors.IsNotFound(s.env.Client.Get(ctx, key, &v1alpha1.AgenticSession{})))
@@ -211,29 +226,18 @@ func (s *suite) inCache(ns, name string, want bool) func(ctx context.Context) er
 	}
 }
 
-// waitSweeps waits until the operator's sweep has completed n more passes.
-func (s *suite) waitSweeps(t *testing.T, n float64) {
+// waitUnarchived polls the API server until the session has lost the archived
+// label and returns how long after start that was.
+func (s *suite) waitUnarchived(t *testing.T, ns, name string, start time.Time) time.Duration {
 	t.Helper()
-	from := counter(t, "ambient_operator_archive_sweeps_total")
-	testenv.Eventually(t, waitTimeout, "archive sweeps", func(context.Context) error {
-		if got := counter(t, "ambient_operator_archive_sweeps_total"); got < from+n {
-			return fmt.Errorf("%v sweeps since, want %v", got-from, n)
-		}
-		return nil
-	})
-}
-
-// counter reads a counter of the in-process operator from the metrics registry.
-func counter(t *testing.T, name string) float64 {
-	t.Helper()
-	families, err := metrics.Registry.Gather()
-	require.NoError(t, err)
-	for _, f := range families {
-		if f.GetName() == name && len(f.GetMetric()) == 1 {
-			return f.GetMetric()[0].GetCounter().GetValue()
+	for deadline := start.Add(waitTimeout); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		got := &v1alpha1.AgenticSession{}
+		err := s.env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, got)
+		if err == nil && !v1alpha1.IsArchived(got.Labels) {
+			return time.Since(start)
 		}
 	}
-	require.FailNow(t, "counter not registered", name)
+	require.FailNow(t, "still archived", "%s/%s after %s", ns, name, waitTimeout)
 	return 0
 }
 

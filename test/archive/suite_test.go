@@ -1,7 +1,9 @@
 // Package archive_test runs archiving (issue 7) on a real kube-apiserver and etcd:
 // the operator as operator/manager builds it, this repository's webhook served
 // over TLS behind the shipped webhook configurations, the simulated kubelet of
-// test/kubeletsim, and the `operator archive` adoption pass.
+// test/kubeletsim, and the `operator archive` adoption pass. TestArchiveWatch
+// runs the archive watch (issue 15) on a control plane of its own whose API
+// server it restarts and whose etcd it compacts (controlplane_test.go).
 package archive_test
 
 import (
@@ -34,9 +36,6 @@ import (
 // waitTimeout bounds every wait for state; generous because the machine is
 // shared. It bounds a hang, it measures nothing.
 const waitTimeout = 90 * time.Second
-
-// sweepInterval is the operator's sweep interval in these tests.
-const sweepInterval = 2 * time.Second
 
 var logs = &testenv.LockedBuffer{}
 
@@ -112,8 +111,7 @@ func newSuite(t *testing.T, ns string) *suite {
 	})
 	s.mgr = startOperator(t, op.Config(env.Config), manager.Options{
 		MaxConcurrentReconciles: 4,
-		ArchiveSweepInterval:    sweepInterval,
-		// Small pages so that a sweep over a few archived sessions pages.
+		// Small pages so that a pass over a few archived sessions pages.
 		ArchiveSweepPageSize: 2,
 	}, ns)
 	return s
