@@ -21,7 +21,19 @@ type Simulator struct {
 	Client client.Client
 	// Now stamps start and finish times; nil means time.Now.
 	Now func() time.Time
+	// CheckRunner makes Start check a pod as the kubelet and the platform's
+	// runner would (CheckRunnerPod) and, when a check fails, write the status a
+	// real cluster would show instead of running the pod. Off by default, so a
+	// test that wants a pod running whatever its spec still gets one.
+	CheckRunner bool
+	// Reader reads the Secrets and ConfigMaps the checks need; nil means Client.
+	// Run passes the manager's API reader, so no Secret is cached.
+	Reader client.Reader
 }
+
+// retryInterval is how soon a pod that failed a check is checked again, as the
+// kubelet retries a pod sync: a Secret created later lets the pod start.
+const retryInterval = 2 * time.Second
 
 // Reconcile moves a runner pod along: bound, then running, then (on request)
 // terminated; a deleted pod is confirmed gone as the kubelet would after its
@@ -38,7 +50,13 @@ func (s *Simulator) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 	case pod.Spec.NodeName == "":
 		return ctrl.Result{}, s.bind(ctx, log, &pod)
 	case pod.Status.Phase == "" || pod.Status.Phase == corev1.PodPending:
-		return ctrl.Result{}, s.Start(ctx, log, &pod)
+		if err := s.Start(ctx, log, &pod); err != nil {
+			return ctrl.Result{}, err
+		}
+		if pod.Status.Phase == corev1.PodPending {
+			return ctrl.Result{RequeueAfter: retryInterval}, nil
+		}
+		return ctrl.Result{}, nil
 	case pod.Status.Phase == corev1.PodRunning && pod.Annotations[AnnotationExitCode] != "":
 		code, err := strconv.ParseInt(pod.Annotations[AnnotationExitCode], 10, 32)
 		if err != nil {
@@ -73,8 +91,25 @@ func (s *Simulator) bind(ctx context.Context, log logr.Logger, pod *corev1.Pod) 
 }
 
 // Start writes the status a kubelet reports once every container of pod runs.
-// Reconcile calls it for a bound pending pod; a test may call it on demand.
+// With CheckRunner it checks the pod first and, on a failure, writes what the
+// kubelet would instead (see fail); a first-run failure is only logged, since
+// the real runner serves on. Reconcile calls it for a bound pending pod; a test
+// may call it on demand.
 func (s *Simulator) Start(ctx context.Context, log logr.Logger, pod *corev1.Pod) error {
+	if s.CheckRunner {
+		reader := s.Reader
+		if reader == nil {
+			reader = s.Client
+		}
+		check := checkPod(ctx, reader, pod)
+		if check.failed() {
+			return s.fail(ctx, log, pod, check)
+		}
+		if f := check.firstRun; f != nil {
+			log.Info("Runner would answer its first run with an error", "container", f.Container,
+				"reason", f.Reason, "message", f.Message)
+		}
+	}
 	now := s.now()
 	pod.Status.Phase = corev1.PodRunning
 	pod.Status.HostIP = "127.0.0.1"
