@@ -65,7 +65,7 @@ func TestClientOptionsBypassTheCacheForUncachedKinds(t *testing.T) {
 	for _, o := range opts.Cache.DisableFor {
 		got = append(got, typeName(o))
 	}
-	assert.ElementsMatch(t, []string{"*v1.Secret", "*v1.ConfigMap", "*v1.Service", "*v1.ServiceAccount", "*v1.RoleBinding"}, got)
+	assert.ElementsMatch(t, []string{"*v1.Secret", "*v1.ConfigMap", "*v1.Service", "*v1.ServiceAccount", "*v1.RoleBinding", "*v1.NetworkPolicy"}, got)
 }
 
 func typeName(o client.Object) string { return fmt.Sprintf("%T", o) }

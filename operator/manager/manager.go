@@ -12,7 +12,9 @@ import (
 	"net/http"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/metadata"
@@ -31,6 +33,7 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/manager/metricsauth"
 	"github.com/ambient-code/agentic-operator/operator/project"
 	"github.com/ambient-code/agentic-operator/operator/runner"
+	"github.com/ambient-code/agentic-operator/operator/runneridentity"
 	"github.com/ambient-code/agentic-operator/operator/runninghooks"
 	"github.com/ambient-code/agentic-operator/operator/scope"
 	"github.com/ambient-code/agentic-operator/operator/session"
@@ -82,19 +85,27 @@ type Options struct {
 	ArchiveSweepPageSize int64
 	// Now is the session reconciler's clock; nil means time.Now.
 	Now func() time.Time
+	// TokenRefreshAfter is the runner token age at which a Running session's
+	// token is replaced; zero means runneridentity.DefaultRefreshAfter.
+	TokenRefreshAfter time.Duration
+	// TriggerClusterRole is what each project's scheduled-session trigger is
+	// bound to; empty means project.DefaultTriggerClusterRole.
+	TriggerClusterRole string
 	// SkipControllerNameValidation lets a test start several managers in one
 	// process (controller names are otherwise unique per process).
 	SkipControllerNameValidation bool
 }
 
 // NewScheme knows only the groups the manager's client and cache handle: core/v1
-// (pods, namespaces, Services, Secrets...), rbac/v1 (RoleBindings) and
+// (pods, namespaces, Services, Secrets...), rbac/v1 (RoleBindings),
+// networking/v1 (the runner NetworkPolicy), authentication/v1 (TokenRequests) and
 // vteam.ambient-code/v1alpha1. client-go's whole scheme would be some forty groups
 // of types and conversions held for the life of the process; leader election and
 // events go through client-go's own clientsets and scheme, not this one.
 func NewScheme() (*runtime.Scheme, error) {
 	s := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, rbacv1.AddToScheme, v1alpha1.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, rbacv1.AddToScheme, networkingv1.AddToScheme,
+		authenticationv1.AddToScheme, v1alpha1.AddToScheme} {
 		if err := add(s); err != nil {
 			return nil, err
 		}
@@ -186,7 +197,8 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		return nil, fmt.Errorf("setting up the namespace controller: %w", err)
 	}
 	settings := &project.SettingsReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder(EventSource),
-		Owned: mgr.GetCache()}
+		Owned: mgr.GetCache(), Live: mgr.GetAPIReader(),
+		BackendNamespace: opts.Runner.Platform.BackendNamespace, TriggerClusterRole: opts.TriggerClusterRole}
 	if err := settings.SetupWithManager(mgr, gate); err != nil {
 		return nil, fmt.Errorf("setting up the ProjectSettings controller: %w", err)
 	}
@@ -212,8 +224,10 @@ func runningHooks(mgr ctrl.Manager, opts Options) ([]session.RunningHook, error)
 	if clk == nil && opts.Now != nil {
 		clk = nowClock(opts.Now)
 	}
+	tokens := runneridentity.NewRefresher(mgr.GetClient(), mgr.GetAPIReader())
+	tokens.RefreshAfter, tokens.Now = opts.TokenRefreshAfter, opts.Now
 	set, err := runninghooks.New(mgr.GetAPIReader(), mgr.GetClient(), runninghooks.Config{
-		Runner: rc, DefaultInactivityTimeout: opts.DefaultInactivityTimeout, Clock: clk})
+		Runner: rc, DefaultInactivityTimeout: opts.DefaultInactivityTimeout, Clock: clk, Tokens: tokens})
 	if err != nil {
 		return nil, fmt.Errorf("building the runner client: %w", err)
 	}

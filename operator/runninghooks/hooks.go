@@ -1,5 +1,6 @@
 // Package runninghooks plugs the running-session duties into the
-// session reconciler: the inactivity stop and the repo/workflow sync, both as
+// session reconciler: the inactivity stop, the runner token refresh and the
+// repo/workflow sync, all as
 // session.RunningHooks, built once with the process's one runner client.
 package runninghooks
 
@@ -17,6 +18,7 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/inactivity"
 	"github.com/ambient-code/agentic-operator/operator/reposync"
 	"github.com/ambient-code/agentic-operator/operator/runner"
+	"github.com/ambient-code/agentic-operator/operator/runneridentity"
 	"github.com/ambient-code/agentic-operator/operator/session"
 )
 
@@ -29,6 +31,8 @@ type Config struct {
 	DefaultInactivityTimeout time.Duration
 	// Clock decides idleness and stamps reconciled entries; nil is the real clock.
 	Clock clock.PassiveClock
+	// Tokens, when set, keeps each Running session's ServiceAccount token fresh.
+	Tokens *runneridentity.Refresher
 }
 
 // Set is the hooks and the runner client they share.
@@ -51,11 +55,15 @@ func New(live, cached client.Reader, cfg Config) (*Set, error) {
 	if clk == nil {
 		clk = clock.RealClock{}
 	}
-	return &Set{Runners: runners, Hooks: []session.RunningHook{
+	hooks := []session.RunningHook{
 		Inactivity{Checker: &inactivity.Checker{Clock: clk, Default: cfg.DefaultInactivityTimeout,
 			Projects: inactivity.CacheSource{Reader: cached}}},
-		Repos{Syncer: &reposync.Syncer{Runners: runners, Clock: clk}, Live: live},
-	}}, nil
+	}
+	if cfg.Tokens != nil {
+		hooks = append(hooks, Token{Refresher: cfg.Tokens})
+	}
+	hooks = append(hooks, Repos{Syncer: &reposync.Syncer{Runners: runners, Clock: clk}, Live: live})
+	return &Set{Runners: runners, Hooks: hooks}, nil
 }
 
 // Start implements the manager's Runnable: when the manager stops it closes the
@@ -86,6 +94,19 @@ func (h Inactivity) Running(ctx context.Context, s *v1alpha1.AgenticSession) (se
 		return session.HookResult{StopReason: v1alpha1.StopReasonInactivity}, nil
 	}
 	return session.HookResult{RequeueAfter: r.RequeueAfter}, nil
+}
+
+// Token refreshes the runner's ServiceAccount token before it expires and asks
+// to be called again when the next refresh is due.
+type Token struct{ Refresher *runneridentity.Refresher }
+
+// Running implements session.RunningHook.
+func (h Token) Running(ctx context.Context, s *v1alpha1.AgenticSession) (session.HookResult, error) {
+	next, err := h.Refresher.Refresh(ctx, s)
+	if err != nil {
+		return session.HookResult{}, fmt.Errorf("refreshing the runner token: %w", err)
+	}
+	return session.HookResult{RequeueAfter: next}, nil
 }
 
 // Repos keeps the runner's repositories and workflow in step with the spec.

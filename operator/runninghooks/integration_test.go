@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ambient-code/agentic-operator/conditions"
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
@@ -43,15 +43,16 @@ func cond(a *v1alpha1.AgenticSession, typ string) v1alpha1.Condition {
 
 func (s *suite) specEditsReachTheRunner(t *testing.T) {
 	s.namespace(t, "edits", true)
-	require.NoError(t, s.c.Create(context.Background(), &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "edits", Name: v1alpha1.TokenSecretName("s1")},
-		Data:       map[string][]byte{v1alpha1.TokenSecretAGUIKey: []byte("tok-s1")},
-	}))
 	as := s.createRunning(t, "edits", "s1", func(a *v1alpha1.AgenticSession) {
 		a.Spec.Repos = []v1alpha1.RepoSpec{{URL: "https://github.com/org/app.git", Branch: "main"}}
 	})
 	as = s.synced(t, as, as.Generation)
 	assert.Empty(t, s.srv.CallsOf("edits/s1"), "the runner started with the spec's repos: nothing to tell it")
+	// Calls carry the AG-UI token the operator gave the runner.
+	secret := &corev1.Secret{}
+	require.NoError(t, s.c.Get(context.Background(), client.ObjectKey{Namespace: "edits", Name: v1alpha1.TokenSecretName("s1")}, secret))
+	token := string(secret.Data[v1alpha1.TokenSecretAGUIKey])
+	require.NotEmpty(t, token)
 	assert.Equal(t, "True", string(cond(as, reposync.CondReposReconciled).Status))
 
 	steps := []struct {
@@ -72,7 +73,7 @@ func (s *suite) specEditsReachTheRunner(t *testing.T) {
 		before := len(s.srv.CallsOf("edits/s1"))
 		as = s.synced(t, as, s.editSpec(t, as, step.spec))
 		for i := range step.calls {
-			step.calls[i].Session, step.calls[i].Token = "edits/s1", "tok-s1"
+			step.calls[i].Session, step.calls[i].Token = "edits/s1", token
 		}
 		got := s.srv.CallsOf("edits/s1")[before:]
 		assert.Equal(t, step.calls, append([]runnertest.Call(nil), got...), step.name)

@@ -111,7 +111,7 @@ func startSuite(t *testing.T) *suite {
 	// client's token reads must be allowed by them.
 	op := identity.Shipped(t, env)
 	mgr, err := manager.New(op.Config(env.Config), manager.Options{
-		Runner:                       session.RunnerConfig{Image: "runner:test"},
+		Runner:                       session.RunnerConfig{Platform: testenv.PlatformConfig()},
 		MaxConcurrentReconciles:      concurrency,
 		MetricsBindAddress:           "0",
 		HealthProbeBindAddress:       "0",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -14,7 +15,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/operator/copiedsecrets"
 	"github.com/ambient-code/agentic-operator/operator/lockedpatch"
+	"github.com/ambient-code/agentic-operator/operator/runnerpod"
 )
 
 // errPodNameTaken: a pod the session does not control holds the runner's name.
@@ -42,12 +45,12 @@ func (r *Reconciler) runnerPod(ctx context.Context, s *v1alpha1.AgenticSession) 
 // cache holds only labelled runner pods, and a squatter need not be one), and the
 // Service exists and is s's to call, creating it when absent. cached is the
 // refusal runnerPod found in the cache, if any.
-func (r *Reconciler) prepareRunner(ctx context.Context, s *v1alpha1.AgenticSession, cached *Refusal) (*Refusal, error) {
+func (r *Reconciler) prepareRunner(ctx context.Context, s *v1alpha1.AgenticSession, cached *Refusal) (*Refusal, *prepared, error) {
 	if ref := namesRefusal(v1alpha1.ValidateForRunner(s)); ref != nil {
-		return ref, nil
+		return ref, nil, nil
 	}
 	if cached != nil {
-		return cached, nil
+		return cached, nil, nil
 	}
 	meta := &metav1.PartialObjectMetadata{}
 	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Pod"))
@@ -55,16 +58,21 @@ func (r *Reconciler) prepareRunner(ctx context.Context, s *v1alpha1.AgenticSessi
 	switch {
 	case apierrors.IsNotFound(err):
 	case err != nil:
-		return nil, fmt.Errorf("reading pod %s of %s: %w", v1alpha1.RunnerPodName(s.Name), klog.KObj(s), err)
+		return nil, nil, fmt.Errorf("reading pod %s of %s: %w", v1alpha1.RunnerPodName(s.Name), klog.KObj(s), err)
 	case !metav1.IsControlledBy(meta, s) || !controllerIsSession(meta):
-		return podRefusal(s, meta, r.Runner.conflictGrace()), nil
+		return podRefusal(s, meta, r.Runner.conflictGrace()), nil, nil
 	}
-	return r.ensureService(ctx, s)
+	prep, ref, err := r.prepareInputs(ctx, s)
+	if ref != nil || err != nil {
+		return ref, nil, err
+	}
+	ref, err = r.ensureService(ctx, s)
+	return ref, prep, err
 }
 
 // ensureService creates s's Service, or checks the one of its name.
 func (r *Reconciler) ensureService(ctx context.Context, s *v1alpha1.AgenticSession) (*Refusal, error) {
-	err := r.Client.Create(ctx, BuildService(s))
+	err := r.Client.Create(ctx, BuildService(s, r.Runner.runnerPort(s)))
 	switch {
 	case err == nil:
 		log.FromContext(ctx).V(1).Info("Created service", "service", v1alpha1.ServiceName(s.Name))
@@ -134,8 +142,9 @@ func IsCurrent(ctx context.Context, live client.Reader, s *v1alpha1.AgenticSessi
 	return true, nil
 }
 
-// act carries out d's writes: pod and Service deletes and creates.
-func (r *Reconciler) act(ctx context.Context, s *v1alpha1.AgenticSession, d Decision, pod *corev1.Pod) error {
+// act carries out d's writes: pod and Service deletes and creates. prep is
+// what a runner to create is built from.
+func (r *Reconciler) act(ctx context.Context, s *v1alpha1.AgenticSession, d Decision, pod *corev1.Pod, prep *prepared) error {
 	if d.DeletePod && pod != nil {
 		// The UID precondition keeps a stale cache from deleting a newer pod.
 		err := r.Client.Delete(ctx, pod, client.Preconditions{UID: &pod.UID})
@@ -151,8 +160,8 @@ func (r *Reconciler) act(ctx context.Context, s *v1alpha1.AgenticSession, d Deci
 			return err
 		}
 	}
-	if d.CreateRunner {
-		return r.createRunner(ctx, s)
+	if d.CreateRunner && prep != nil {
+		return r.createRunner(ctx, s, prep)
 	}
 	return nil
 }
@@ -161,8 +170,8 @@ func (r *Reconciler) act(ctx context.Context, s *v1alpha1.AgenticSession, d Deci
 // first, so that a pod never exists without its Service. An existing pod is fine
 // when the session controls it (the cache had not seen it); one it does not
 // control appeared since prepareRunner looked, and the next reconcile refuses it.
-func (r *Reconciler) createRunner(ctx context.Context, s *v1alpha1.AgenticSession) error {
-	pod := BuildPod(s, r.Runner)
+func (r *Reconciler) createRunner(ctx context.Context, s *v1alpha1.AgenticSession, prep *prepared) error {
+	pod := runnerpod.Build(prep.inputs)
 	err := r.Client.Create(ctx, pod)
 	if apierrors.IsAlreadyExists(err) {
 		existing := &corev1.Pod{}
@@ -216,6 +225,18 @@ func (r *Reconciler) patchAnnotations(ctx context.Context, s *v1alpha1.AgenticSe
 		}
 		modified.Annotations[v1alpha1.AnnotationDesiredPhase] = v1alpha1.DesiredStopped
 		modified.Annotations[v1alpha1.AnnotationStopReason] = stopReason
+	case d.CreateRunner:
+		// The runner's identity, as the backend looks it up, and the trigger's
+		// one-off request to run the prompt, consumed by this pod.
+		if modified.Annotations == nil {
+			modified.Annotations = map[string]string{}
+		}
+		modified.Annotations[v1alpha1.AnnotationRunnerSA] = v1alpha1.RunnerServiceAccountName(s.Name)
+		modified.Annotations[v1alpha1.AnnotationRunnerTokenSecret] = v1alpha1.TokenSecretName(s.Name)
+		delete(modified.Annotations, v1alpha1.AnnotationForceExecutePrompt)
+		if d.ClearDesired {
+			delete(modified.Annotations, v1alpha1.AnnotationDesiredPhase)
+		}
 	case d.ClearDesired:
 		if s.Annotations[v1alpha1.AnnotationDesiredPhase] == v1alpha1.DesiredStopped {
 			// The backend's timestamp of the stop request goes with the request.
@@ -228,8 +249,8 @@ func (r *Reconciler) patchAnnotations(ctx context.Context, s *v1alpha1.AgenticSe
 	default:
 		return nil
 	}
-	if len(modified.Annotations) == len(s.Annotations) && stopReason == "" {
-		return nil // nothing to clear
+	if maps.Equal(modified.Annotations, s.Annotations) {
+		return nil // nothing to change
 	}
 	written, err := lockedpatch.Merge(ctx, r.Client, s, modified)
 	switch {
@@ -243,4 +264,18 @@ func (r *Reconciler) patchAnnotations(ctx context.Context, s *v1alpha1.AgenticSe
 		log.FromContext(ctx).Info("Stopping session", "reason", stopReason)
 	}
 	return nil
+}
+
+// releaseCopiedSecrets deletes the platform Secrets copied into s's namespace
+// when s was the last active session using them. A failure is logged only:
+// garbage collection removes them once their sessions are gone.
+func (r *Reconciler) releaseCopiedSecrets(ctx context.Context, s *v1alpha1.AgenticSession) {
+	cfg := r.Runner.Platform
+	if !cfg.Vertex.Enabled && !cfg.LangfuseEnabled && !cfg.MLflowEnabled {
+		return
+	}
+	copier := &copiedsecrets.Copier{Client: r.Client, Live: r.APIReader, SourceNamespace: cfg.BackendNamespace}
+	if err := copier.Cleanup(ctx, s, r.Client); err != nil {
+		log.FromContext(ctx).Info("Removing copied platform Secrets failed; garbage collection removes them with their sessions", "error", err.Error())
+	}
 }

@@ -3,24 +3,38 @@ package session
 import (
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/operator/platformconfig"
 )
 
-// RunnerConfig is what every runner pod shares.
+// RunnerConfig is what every runner pod is built from: the platform's operator
+// configuration and the agent registry and models files it mounts.
 type RunnerConfig struct {
-	Image           string
-	ImagePullPolicy corev1.PullPolicy
-	Resources       corev1.ResourceRequirements
-	// ConflictGrace is how long a session waits for a pod or Service holding its
-	// runner's name, and not its to use, to go before it fails; zero means
+	// Platform is the operator's environment (platformconfig.FromEnv), flags applied.
+	Platform platformconfig.Config
+	// Registry resolves a session's RUNNER_TYPE; nil gives every session the
+	// default runtime.
+	Registry *platformconfig.Registry
+	// Models resolves a model's Vertex ID; nil resolves none.
+	Models *platformconfig.Models
+	// RunnerClusterRole is what each runner's ServiceAccount is bound to; empty
+	// means runneridentity.DefaultClusterRole.
+	RunnerClusterRole string
+	// ConflictGrace is how long a session waits for an object holding one of its
+	// runner's names, and not its to use, to go before it fails; zero means
 	// DefaultConflictGrace.
 	ConflictGrace time.Duration
+	// PrerequisiteRecheck is how often a session waiting for a Secret it needs
+	// (ambient-runner-secrets) looks again; zero means DefaultPrerequisiteRecheck.
+	PrerequisiteRecheck time.Duration
 }
+
+// DefaultPrerequisiteRecheck: a session waiting for its Secret starts within
+// seconds of it being created, at one metadata read per interval meanwhile.
+const DefaultPrerequisiteRecheck = 10 * time.Second
 
 // conflictGrace is ConflictGrace with its default.
 func (c RunnerConfig) conflictGrace() time.Duration {
@@ -30,19 +44,26 @@ func (c RunnerConfig) conflictGrace() time.Duration {
 	return DefaultConflictGrace
 }
 
-// DefaultResources are the runner's requests and limits: enough for an agent
-// process with a git checkout, bounded so that one session cannot starve a node.
-func DefaultResources() corev1.ResourceRequirements {
-	return corev1.ResourceRequirements{
-		Requests: corev1.ResourceList{
-			corev1.ResourceCPU:    resource.MustParse("250m"),
-			corev1.ResourceMemory: resource.MustParse("512Mi"),
-		},
-		Limits: corev1.ResourceList{
-			corev1.ResourceCPU:    resource.MustParse("2"),
-			corev1.ResourceMemory: resource.MustParse("4Gi"),
-		},
+func (c RunnerConfig) prerequisiteRecheck() time.Duration {
+	if c.PrerequisiteRecheck > 0 {
+		return c.PrerequisiteRecheck
 	}
+	return DefaultPrerequisiteRecheck
+}
+
+// runtime is s's registry entry: spec.environmentVariables.RUNNER_TYPE, as the
+// backend copies it there.
+func (c RunnerConfig) runtime(s *v1alpha1.AgenticSession) platformconfig.Runtime {
+	runnerType := s.Spec.EnvironmentVariables["RUNNER_TYPE"]
+	if c.Registry == nil {
+		return c.Platform.DefaultRuntime(runnerType)
+	}
+	return c.Registry.Lookup(runnerType)
+}
+
+// runnerPort is the port s's runner serves on, for its Service.
+func (c RunnerConfig) runnerPort(s *v1alpha1.AgenticSession) int32 {
+	return c.runtime(s).Port
 }
 
 // OwnerReference makes s the controller of the objects it is set on, so that the
@@ -55,48 +76,5 @@ func OwnerReference(s *v1alpha1.AgenticSession) metav1.OwnerReference {
 		UID:                s.UID,
 		Controller:         ptr.To(true),
 		BlockOwnerDeletion: ptr.To(true),
-	}
-}
-
-// BuildPod returns the runner pod for s. It carries the three runner labels the
-// webhook checks, so it passes admission unchanged, and runs under the restricted
-// Pod Security profile.
-func BuildPod(s *v1alpha1.AgenticSession, cfg RunnerConfig) *corev1.Pod {
-	return &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:            v1alpha1.RunnerPodName(s.Name),
-			Namespace:       s.Namespace,
-			Labels:          v1alpha1.RunnerLabels(s.Name),
-			OwnerReferences: []metav1.OwnerReference{OwnerReference(s)},
-		},
-		Spec: corev1.PodSpec{
-			// The runner exits when its work is done; its exit code is the result.
-			RestartPolicy: corev1.RestartPolicyNever,
-			// The runner talks to the platform with its own session token, not
-			// with Kubernetes credentials.
-			AutomountServiceAccountToken: ptr.To(false),
-			SecurityContext: &corev1.PodSecurityContext{
-				RunAsNonRoot:   ptr.To(true),
-				SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-			},
-			Containers: []corev1.Container{{
-				Name:            v1alpha1.RunnerContainerName,
-				Image:           cfg.Image,
-				ImagePullPolicy: cfg.ImagePullPolicy,
-				Env:             RunnerEnv(s),
-				Ports: []corev1.ContainerPort{{
-					Name:          v1alpha1.RunnerPortName,
-					ContainerPort: v1alpha1.RunnerPort,
-					Protocol:      corev1.ProtocolTCP,
-				}},
-				Resources: *cfg.Resources.DeepCopy(),
-				SecurityContext: &corev1.SecurityContext{
-					AllowPrivilegeEscalation: ptr.To(false),
-					RunAsNonRoot:             ptr.To(true),
-					SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-					Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-				},
-			}},
-		},
 	}
 }

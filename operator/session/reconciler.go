@@ -78,6 +78,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	// What the runner is about to be used for is checked first: creating it
 	// (names, pod, Service), or calling it through its Service (hooks).
 	var refusal *Refusal
+	var prep *prepared
 	var checked []string
 	switch {
 	case d.CreateRunner:
@@ -88,7 +89,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		if err != nil || !current {
 			return reconcile.Result{}, err
 		}
-		if refusal, err = r.prepareRunner(ctx, s, cachedRefusal); err != nil {
+		if refusal, prep, err = r.prepareRunner(ctx, s, cachedRefusal); err != nil {
 			return reconcile.Result{}, err
 		}
 		checked = []string{CondNamesValid, CondRunnerObjectsOwned}
@@ -102,13 +103,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		checked = []string{CondRunnerObjectsOwned}
 	}
 	var res HookResult
-	if refusal != nil {
+	switch {
+	case refusal != nil && refusal.Wait:
+		d = Refuse(d, s.Status.Phase, obs.State, *refusal, false)
+		res.RequeueAfter = r.Runner.prerequisiteRecheck()
+		r.recordRefusalEvent(ctx, s, *refusal, 0)
+	case refusal != nil:
 		left := graceLeft(s.Status.Conditions, *refusal, r.Runner.conflictGrace(), r.now())
 		d = Refuse(d, s.Status.Phase, obs.State, *refusal, left <= 0)
 		res.RequeueAfter = max(left, 0)
 		r.recordRefusalEvent(ctx, s, *refusal, left)
 	}
-	if err := r.act(ctx, s, d, pod); err != nil {
+	if err := r.act(ctx, s, d, pod, prep); err != nil {
 		return reconcile.Result{}, err
 	}
 
@@ -120,6 +126,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		st.ObservedGeneration = s.Generation
 		// So are its repos and workflow: the runner-sync hook diffs from here.
 		reposync.Seed(st, &s.Spec, now)
+		if prep != nil {
+			for _, c := range prep.conditions {
+				c.ObservedGeneration, c.LastTransitionTime = s.Generation, &now
+				conditions.SetSession(&st.Conditions, c)
+			}
+		}
 	}
 	recordRefusal(st, refusal, checked, s.Generation, now)
 	var hookErr error
@@ -136,6 +148,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 	if updated != s {
 		r.recordTransition(ctx, s, d, after)
+		if d.Phase.IsTerminal() && !s.Status.Phase.IsTerminal() {
+			r.releaseCopiedSecrets(ctx, s)
+		}
 	}
 	if err := r.patchAnnotations(ctx, updated, d, res.StopReason); err != nil {
 		return reconcile.Result{}, err

@@ -56,6 +56,9 @@ type Refusal struct {
 	// AtOnce fails the session in this reconcile: no later one can do better.
 	// Conflicts wait for the grace instead, since the object may be on its way out.
 	AtOnce bool
+	// Wait never fails the session: it stays Pending and looks again, as for a
+	// Secret the user has yet to create (the platform waits the same way).
+	Wait bool
 }
 
 // namesRefusal is the refusal for a session ValidateForRunner found fault with.
@@ -110,7 +113,7 @@ func ServiceRefusal(s *v1alpha1.AgenticSession, svc *corev1.Service, grace time.
 				svc.Name, svc.Spec.ExternalName) + fix,
 		}
 	}
-	if want := BuildService(s).Spec.Selector; !maps.Equal(svc.Spec.Selector, want) {
+	if want := BuildService(s, v1alpha1.RunnerPort).Spec.Selector; !maps.Equal(svc.Spec.Selector, want) {
 		return &Refusal{
 			Type:   CondRunnerObjectsOwned,
 			Reason: ReasonServiceNotUsable,

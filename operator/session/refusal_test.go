@@ -50,7 +50,7 @@ func TestServiceRefusal(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			svc := BuildService(s)
+			svc := BuildService(s, v1alpha1.RunnerPort)
 			tc.edit(svc)
 			ref := ServiceRefusal(s, svc, grace)
 			if tc.reason == "" {

@@ -9,8 +9,9 @@ import (
 )
 
 // BuildService returns the ClusterIP Service in front of s's runner. It selects the
-// two platform labels (not the runner label), as the platform's Service does.
-func BuildService(s *v1alpha1.AgenticSession) *corev1.Service {
+// two platform labels (not the runner label), as the platform's Service does,
+// on the runner's port (the registry entry's).
+func BuildService(s *v1alpha1.AgenticSession, port int32) *corev1.Service {
 	return &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      v1alpha1.ServiceName(s.Name),
@@ -29,7 +30,7 @@ func BuildService(s *v1alpha1.AgenticSession) *corev1.Service {
 			},
 			Ports: []corev1.ServicePort{{
 				Name:       v1alpha1.RunnerPortName,
-				Port:       v1alpha1.RunnerPort,
+				Port:       port,
 				TargetPort: intstr.FromString(v1alpha1.RunnerPortName),
 				Protocol:   corev1.ProtocolTCP,
 			}},

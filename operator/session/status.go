@@ -31,7 +31,9 @@ func nextStatus(s *v1alpha1.AgenticSession, d Decision, o Observation, now metav
 	if d.Restart {
 		// A new run: its own times, no stop. sdkSessionId stays so the runner can
 		// resume the conversation; reconciled repos are the runner's business.
-		st.StartTime, st.CompletionTime, st.LastActivityTime = nil, nil, nil
+		// startTime marks the restart, as the platform's ResetToPending does: a
+		// session with one has run before, and its runner resumes (IS_RESUME).
+		st.StartTime, st.CompletionTime, st.LastActivityTime = &now, nil, nil
 		st.StoppedReason = ""
 		dropRefusals(st)
 	}

@@ -92,7 +92,7 @@ func TestNextStatus(t *testing.T) {
 		assert.Equal(t, "Stopped", reason)
 	})
 
-	t.Run("a restart clears the previous run's times and reason", func(t *testing.T) {
+	t.Run("a restart starts the run's times afresh and clears the reason", func(t *testing.T) {
 		s := testSession()
 		s.Status = v1alpha1.AgenticSessionStatus{
 			Phase: v1alpha1.PhaseStopped, StartTime: &earlier, CompletionTime: &earlier, LastActivityTime: &earlier,
@@ -100,7 +100,8 @@ func TestNextStatus(t *testing.T) {
 		}
 		st := nextStatus(s, Decision{Phase: v1alpha1.PhasePending, Restart: true, ClearDesired: true}, Observation{State: PodAbsent}, now)
 		assert.Equal(t, v1alpha1.PhasePending, st.Phase)
-		assert.Nil(t, st.StartTime)
+		require.NotNil(t, st.StartTime, "startTime marks the restart, as on the platform: the next runner resumes")
+		assert.Equal(t, now, *st.StartTime)
 		assert.Nil(t, st.CompletionTime)
 		assert.Nil(t, st.LastActivityTime)
 		assert.Empty(t, st.StoppedReason)

@@ -52,9 +52,8 @@ func TestRunnerNamesAndOwnership(t *testing.T) {
 	o.operator = identity.Shipped(t, env)
 	o.mgr, _ = startOperator(t, o.operator.Config(env.Config), manager.Options{
 		MaxConcurrentReconciles: 2,
-		Runner: session.RunnerConfig{Image: "example.com/runner:test", Resources: session.DefaultResources(),
-			ConflictGrace: conflictGrace},
-		RunnerClient: runner.Options{URLTemplate: o.runner.URLTemplate()},
+		Runner:                  session.RunnerConfig{Platform: testenv.PlatformConfig(), ConflictGrace: conflictGrace},
+		RunnerClient:            runner.Options{URLTemplate: o.runner.URLTemplate()},
 	})
 
 	t.Run("Ownership", o.ownership)

@@ -17,16 +17,12 @@ import (
 )
 
 // runnerSync: a spec edit of a Running session reaches its runner (the suite's
-// fake, runnertest) with the session's token, which the operator reads from the
-// token Secret under its shipped roles.
+// fake, runnertest) with the AG-UI token the operator put in the session's token
+// Secret, read back under its shipped roles.
 func (s *suite) runnerSync(t *testing.T) {
 	const ns, name = "runner-sync", "edited"
 	s.env.CreateNamespace(t, ns, map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue})
 	ctx := context.Background()
-	require.NoError(t, s.env.Client.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: v1alpha1.TokenSecretName(name)},
-		Data:       map[string][]byte{v1alpha1.TokenSecretAGUIKey: []byte("token-of-edited")},
-	}))
 	created := createSession(t, s.env, ns, name)
 	testenv.Eventually(t, waitTimeout, "session Creating", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseCreating))
 	s.kubelet.run(t, ns, v1alpha1.RunnerPodName(name))
@@ -48,6 +44,9 @@ func (s *suite) runnerSync(t *testing.T) {
 	calls := s.runner.CallsOf(ns + "/" + name)
 	require.Len(t, calls, 1, "one call: the added repository")
 	assert.Equal(t, "/repos/add", calls[0].Path)
-	assert.Equal(t, "token-of-edited", calls[0].Token)
+	token := &corev1.Secret{}
+	require.NoError(t, s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: v1alpha1.TokenSecretName(name)}, token))
+	require.NotEmpty(t, token.Data[v1alpha1.TokenSecretAGUIKey])
+	assert.Equal(t, string(token.Data[v1alpha1.TokenSecretAGUIKey]), calls[0].Token)
 	assert.Equal(t, "https://github.com/org/lib", calls[0].Body["url"])
 }

@@ -12,7 +12,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/ambient-code/agentic-operator/operator/manager"
-	"github.com/ambient-code/agentic-operator/operator/session"
+	"github.com/ambient-code/agentic-operator/operator/platformconfig"
 )
 
 // Eventually polls cond until it returns nil, and fails with its last error once
@@ -53,6 +53,24 @@ func (b *LockedBuffer) String() string {
 	return b.b.String()
 }
 
+// BackendNamespace is where tests pretend the platform's backend runs.
+const BackendNamespace = "ambient-code"
+
+// PlatformConfig is the operator environment tests run with: the platform's
+// Deployment defaults, a placeholder runner image, the backend in
+// BackendNamespace.
+func PlatformConfig() platformconfig.Config {
+	env := map[string]string{
+		"NAMESPACE":                 "ambient-code-system",
+		"BACKEND_NAMESPACE":         BackendNamespace,
+		"AMBIENT_CODE_RUNNER_IMAGE": "example.com/runner:test",
+		"STATE_SYNC_IMAGE":          "example.com/state-sync:test",
+		"IMAGE_PULL_POLICY":         "IfNotPresent",
+	}
+	cfg, _ := platformconfig.FromEnv(func(k string) string { return env[k] })
+	return cfg
+}
+
 // operatorStopTimeout bounds how long a stopped operator may take to return.
 const operatorStopTimeout = 60 * time.Second
 
@@ -62,8 +80,8 @@ const operatorStopTimeout = 60 * time.Second
 // function that stops it and waits.
 func StartOperator(t testing.TB, cfg *rest.Config, opts manager.Options) (ctrl.Manager, func()) {
 	t.Helper()
-	if opts.Runner.Image == "" {
-		opts.Runner = session.RunnerConfig{Image: "example.com/runner:test", Resources: session.DefaultResources()}
+	if opts.Runner.Platform.RunnerImage == "" {
+		opts.Runner.Platform = PlatformConfig()
 	}
 	if opts.MetricsBindAddress == "" {
 		opts.MetricsBindAddress = "0"
