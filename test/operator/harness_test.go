@@ -62,10 +62,17 @@ func startOperator(t *testing.T, cfg *rest.Config, opts manager.Options) (ctrl.M
 // runner container starts or exits.
 type kubelet struct{ c client.Client }
 
-// run marks the runner pod's containers running.
+// run marks the runner pod's containers running, once the pod passes the checks
+// the kubelet and the platform's runner image make at start-up
+// (kubeletsim.CheckRunnerPod): a pod that would not start in a cluster fails
+// the test here. Missing model credentials surface on the runner's first run,
+// not at start, and are no start-up failure.
 func (k kubelet) run(t *testing.T, ns, name string) {
 	t.Helper()
 	k.step(t, ns, name, func(ctx context.Context, sim *kubeletsim.Simulator, pod *corev1.Pod) error {
+		if f := kubeletsim.CheckRunnerPod(ctx, k.c, pod); f != nil && f.Stage != kubeletsim.StageFirstRun {
+			return fmt.Errorf("the runner pod would not start: %s", f)
+		}
 		return sim.Start(ctx, logr.Discard(), pod)
 	})
 }

@@ -30,7 +30,7 @@ func createSession(t *testing.T, env *testenv.Env, ns, name string) *v1alpha1.Ag
 		Spec: v1alpha1.AgenticSessionSpec{
 			InitialPrompt:        "say hello",
 			Repos:                []v1alpha1.RepoSpec{{URL: "https://github.com/ambient-code/platform.git"}},
-			EnvironmentVariables: map[string]string{"DEBUG": "1", "SESSION_ID": "not-allowed"},
+			EnvironmentVariables: map[string]string{"LOG_LEVEL": "debug", "DEBUG": "false", "SESSION_ID": "not-allowed"},
 		},
 	}
 	require.NoError(t, env.Client.Create(context.Background(), s))
@@ -121,7 +121,8 @@ func (s *suite) lifecycle(t *testing.T) {
 			env[e.Name] = e.Value
 		}
 		assert.Equal(t, name, env["SESSION_ID"], "reserved names are not overridable")
-		assert.Equal(t, "1", env["DEBUG"])
+		assert.Equal(t, "true", env["DEBUG"], "the operator's own names cannot be overridden")
+		assert.Equal(t, "debug", env["LOG_LEVEL"], "other user variables reach the runner")
 		assert.Equal(t, "say hello", env["INITIAL_PROMPT"])
 		svc := &corev1.Service{}
 		require.NoError(t, s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: v1alpha1.ServiceName(name)}, svc))

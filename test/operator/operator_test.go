@@ -12,6 +12,7 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/manager"
 	"github.com/ambient-code/agentic-operator/operator/runner"
 	"github.com/ambient-code/agentic-operator/operator/runner/runnertest"
+	"github.com/ambient-code/agentic-operator/operator/session"
 	"github.com/ambient-code/agentic-operator/test/identity"
 	"github.com/ambient-code/agentic-operator/test/testenv"
 )
@@ -55,7 +56,11 @@ func TestOperator(t *testing.T) {
 	s.webhook = installWebhook(t, env, s.operator)
 	s.runner = runnertest.New(t, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	s.metricsAddr, s.probeAddr = freeAddr(t), freeAddr(t)
+	// Langfuse on, so that the platform Secret copies are exercised (DropIn).
+	platform := testenv.PlatformConfig()
+	platform.LangfuseEnabled = true
 	s.mgr, _ = startOperator(t, s.operator.Config(env.Config), manager.Options{MaxConcurrentReconciles: 4,
+		Runner: session.RunnerConfig{Platform: platform},
 		LeaderElection: true, LeaderElectionNamespace: s.operator.Namespace,
 		MetricsBindAddress: s.metricsAddr, HealthProbeBindAddress: s.probeAddr,
 		RunnerClient: runner.Options{URLTemplate: s.runner.URLTemplate()}})
@@ -66,6 +71,7 @@ func TestOperator(t *testing.T) {
 	t.Run("RunnerSync", s.runnerSync)
 	t.Run("DriftRepaired", s.driftRepaired)
 	t.Run("RunnerCannotRun", s.runnerCannotRun)
+	t.Run("DropIn", s.dropIn)
 	t.Run("MetricsNeedAReader", s.metricsNeedAReader)
 	// Last: they read what the parts above made the operator do.
 	t.Run("CacheScope", s.cacheScope)
