@@ -14,6 +14,7 @@ import (
 
 	"github.com/ambient-code/agentic-operator/certs"
 	"github.com/ambient-code/agentic-operator/hack/scale/cluster"
+	"github.com/ambient-code/agentic-operator/hack/scale/heap"
 	"github.com/ambient-code/agentic-operator/hack/scale/profile"
 	"github.com/ambient-code/agentic-operator/hack/scale/webhookload"
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
@@ -101,7 +102,7 @@ func (e *env) restarts(ctx context.Context, res *Results) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	mgr, err := manager.New(cluster.Fast(e.cl.Config), manager.Options{
-		Runner:                   session.RunnerConfig{Image: "quay.io/ambient_code/vteam_claude_runner:latest", Resources: session.DefaultResources()},
+		Runner:                   session.RunnerConfig{Platform: heap.ShippedPlatform()},
 		MaxConcurrentReconciles:  10,
 		RunnerClient:             runner.Options{URLTemplate: runner.DefaultURLTemplate, Timeout: runner.DefaultTimeout},
 		DefaultInactivityTimeout: inactivity.DefaultTimeout,

@@ -11,6 +11,7 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 	"github.com/ambient-code/agentic-operator/operator/inactivity"
 	"github.com/ambient-code/agentic-operator/operator/manager"
+	"github.com/ambient-code/agentic-operator/operator/platformconfig"
 	"github.com/ambient-code/agentic-operator/operator/runner"
 	"github.com/ambient-code/agentic-operator/operator/session"
 )
@@ -31,7 +32,7 @@ func init() {
 func startShipped(ctx context.Context, cfg *rest.Config) (Running, error) {
 	// cmd/operator's flag defaults; metrics and probe servers off (no ports to claim).
 	mgr, err := manager.New(cfg, manager.Options{
-		Runner:                   session.RunnerConfig{Image: "quay.io/ambient_code/vteam_claude_runner:latest", Resources: session.DefaultResources()},
+		Runner:                   session.RunnerConfig{Platform: ShippedPlatform()},
 		MaxConcurrentReconciles:  10,
 		RunnerClient:             runner.Options{URLTemplate: runner.DefaultURLTemplate, Timeout: runner.DefaultTimeout},
 		DefaultInactivityTimeout: inactivity.DefaultTimeout,
@@ -62,4 +63,11 @@ func startShipped(ctx context.Context, cfg *rest.Config) (Running, error) {
 	return Running{Objects: func(ctx context.Context) (map[string]int, error) {
 		return CountLists(ctx, mgr.GetCache(), lists)
 	}}, nil
+}
+
+// ShippedPlatform is the operator's configuration with the platform's
+// Deployment environment unset: every default of platformconfig.FromEnv.
+func ShippedPlatform() platformconfig.Config {
+	cfg, _ := platformconfig.FromEnv(func(string) string { return "" })
+	return cfg
 }

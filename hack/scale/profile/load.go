@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"golang.org/x/sync/errgroup"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -104,8 +105,21 @@ func (ld *Loader) each(ctx context.Context, n int, one func(context.Context, int
 func (ld *Loader) namespace(ctx context.Context, c Counts, j int, out *Loaded) (bool, error) {
 	ns := Namespace(c, j)
 	_, err := ld.Core.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{FieldManager: ManagerCreator})
-	return created(err, &out.Requests, "namespace "+ns.Name)
+	made, err := created(err, &out.Requests, "namespace "+ns.Name)
+	if !made || err != nil || j >= c.Managed {
+		return made, err
+	}
+	// A platform project holds its runners' API keys: without them a session
+	// the operator starts waits in Pending.
+	keys := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: RunnerSecretsName, Namespace: ns.Name},
+		StringData: map[string]string{"ANTHROPIC_API_KEY": "sk-ant-profile-" + ns.Name}}
+	_, err = ld.Core.CoreV1().Secrets(ns.Name).Create(ctx, keys, metav1.CreateOptions{FieldManager: ManagerCreator})
+	_, err = created(err, &out.Requests, "Secret "+RunnerSecretsName+" in "+ns.Name)
+	return true, err
 }
+
+// RunnerSecretsName is the Secret of runner API keys every managed project has.
+const RunnerSecretsName = "ambient-runner-secrets"
 
 func (ld *Loader) projectSettings(ctx context.Context, j int, out *Loaded) (bool, error) {
 	ps := ProjectSettings(j)
