@@ -21,8 +21,8 @@ import (
 //   - UPDATE: the object asks for a restart (desired-phase=Running), whether this
 //     write set the annotation or it was already there. An archived session with
 //     a pending request is what a write made while the webhook was down leaves
-//     behind (it fails open); any later write repairs it instead of waiting for
-//     the operator's sweep. Other desired-phase values (Stopped) change nothing:
+//     behind (it fails open); any later write repairs it, as the operator's
+//     archive watch does at once. Other desired-phase values (Stopped) change nothing:
 //     a terminal session has nothing to stop.
 //   - CREATE: always. A new session has no status yet (the API server drops it),
 //     so it is not terminal, and an archived label would hide it from the

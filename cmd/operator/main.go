@@ -37,6 +37,11 @@ func main() {
 		ctrl.SetLogger(zap.New())
 		os.Exit(archiveCommand(ctrl.SetupSignalHandler(), os.Args[2:], os.Stdout, os.Stderr))
 	}
+	if len(os.Args) > 1 && os.Args[1] == adoptCommandName {
+		// `operator adopt`: the cut-over from the platform's operator (operator/cutover).
+		ctrl.SetLogger(zap.New())
+		os.Exit(adoptCommand(ctrl.SetupSignalHandler(), os.Args[2:], os.Stdout, os.Stderr))
+	}
 	if len(os.Args) > 1 && os.Args[1] == sessionTriggerCommandName {
 		ctrl.SetLogger(zap.New())
 		os.Exit(trigger.Main(ctrl.SetupSignalHandler(), os.Getenv, os.Stdout, os.Stderr))
@@ -69,8 +74,8 @@ func main() {
 		inactivityDefault = *platform.DefaultInactivityTimeout
 	}
 	fs.DurationVar(&opts.DefaultInactivityTimeout, "default-inactivity-timeout", inactivityDefault, "Idle time after which a Running session is stopped when neither it nor its ProjectSettings sets a timeout; 0 disables (env DEFAULT_INACTIVITY_TIMEOUT, in seconds).")
-	fs.DurationVar(&opts.ArchiveSweepInterval, "archive-sweep-interval", archive.DefaultSweepInterval, "How often archived sessions are checked for restart requests the webhook missed.")
-	fs.Int64Var(&opts.ArchiveSweepPageSize, "archive-sweep-page-size", archive.DefaultPageSize, "Archived sessions per list request of the sweep; bounds its memory.")
+	fs.DurationVar(&opts.ArchiveSweepInterval, "archive-sweep-interval", archive.DefaultSweepInterval, "Deprecated and ignored: archived sessions are watched, not swept, so a restart request the webhook missed is acted on at once.")
+	fs.Int64Var(&opts.ArchiveSweepPageSize, "archive-sweep-page-size", archive.DefaultPageSize, "Archived sessions per list request of the archive watch's passes (at start, after its history expired, per newly managed namespace); bounds their memory.")
 	fs.DurationVar(&opts.GracefulShutdownTimeout, "graceful-shutdown-timeout", manager.DefaultGracefulShutdown, "How long controllers get to finish after SIGTERM.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(fs)
@@ -145,9 +150,8 @@ func validate(opts manager.Options, pullPolicy string) error {
 	if opts.DefaultInactivityTimeout < 0 {
 		return fmt.Errorf("--default-inactivity-timeout %s: want 0 (disabled) or more", opts.DefaultInactivityTimeout)
 	}
-	if opts.ArchiveSweepInterval <= 0 || opts.ArchiveSweepPageSize < 1 {
-		return fmt.Errorf("--archive-sweep-interval %s, --archive-sweep-page-size %d: want a positive interval and a page size of at least 1",
-			opts.ArchiveSweepInterval, opts.ArchiveSweepPageSize)
+	if opts.ArchiveSweepPageSize < 1 {
+		return fmt.Errorf("--archive-sweep-page-size %d: want at least 1", opts.ArchiveSweepPageSize)
 	}
 	if err := opts.Metrics.Validate(); err != nil {
 		return err

@@ -72,9 +72,9 @@ func operatorRequests(t *testing.T, path string) []request {
 
 // cacheScope shows from the API server's audit log that the operator, after
 // everything the other parts made it do, watched exactly runner pods, managed
-// namespaces, sessions, ProjectSettings and (metadata only) its own labelled
-// Services and RoleBindings, and listed nothing else: no reconciler lists per
-// namespace. It also shows that a cached read of an
+// namespaces, sessions, archived sessions (metadata only), ProjectSettings and
+// its own labelled Services, RoleBindings and LimitRanges, and listed nothing
+// else: no reconciler lists per namespace. It also shows that a cached read of an
 // unlisted kind fails instead of starting an informer.
 func (s *suite) cacheScope(t *testing.T) {
 	// A kind the operator's scheme knows (core/v1) but does not cache.
@@ -91,10 +91,13 @@ func (s *suite) cacheScope(t *testing.T) {
 		case "list":
 			// Only informers list, cluster-wide: the ProjectSettings reconciler
 			// reads its bindings from the cache, not one LIST per namespace.
-			allowed := !r.namespaced && (slices.Contains([]string{"pods", "namespaces", "agenticsessions", "projectsettings"}, r.resource) ||
+			// The archive watch's one pass at start (cluster-wide) and per
+			// namespace that becomes managed list archived sessions, metadata only.
+			allowed := (!r.namespaced && (slices.Contains([]string{"pods", "namespaces", "agenticsessions", "projectsettings"}, r.resource) ||
 				(r.resource == "services" && r.labels == "app=ambient-code-runner") ||
 				(r.resource == "rolebindings" && r.labels == "ambient-code.io/group-access=true") ||
-				(r.resource == "limitranges" && r.labels == "ambient-code.io/managed=true"))
+				(r.resource == "limitranges" && r.labels == "ambient-code.io/managed=true"))) ||
+				(r.resource == "agenticsessions" && r.labels == "ambient-code.io/archived")
 			assert.True(t, allowed, "unexpected list %+v", r)
 		}
 	}
@@ -102,6 +105,8 @@ func (s *suite) cacheScope(t *testing.T) {
 		{verb: "watch", resource: "pods", labels: "ambient-code.io/runner=true"},
 		{verb: "watch", resource: "namespaces", labels: "ambient-code.io/managed=true"},
 		{verb: "watch", resource: "agenticsessions", labels: "!ambient-code.io/archived"},
+		// The archive watch: archived sessions, each event dropped (operator/archive).
+		{verb: "watch", resource: "agenticsessions", labels: "ambient-code.io/archived"},
 		{verb: "watch", resource: "projectsettings"},
 		{verb: "watch", resource: "services", labels: "app=ambient-code-runner"},
 		{verb: "watch", resource: "rolebindings", labels: "ambient-code.io/group-access=true"},

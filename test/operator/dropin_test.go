@@ -242,6 +242,47 @@ func (s *suite) dropIn(t *testing.T) {
 	})
 }
 
+// waitsForRunnerSecrets: without the project's ambient-runner-secrets (and
+// Vertex off) a session stays Pending with SecretsReady=False, and starts once
+// the Secret exists, as on the platform.
+func (s *suite) waitsForRunnerSecrets(t *testing.T) {
+	const ns, name = "no-keys", "waiting"
+	ctx := context.Background()
+	s.env.CreateNamespace(t, ns, map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue})
+	keys := &corev1.Secret{}
+	require.NoError(t, s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: testenv.RunnerSecretsName}, keys))
+	require.NoError(t, s.env.Client.Delete(ctx, keys))
+
+	require.NoError(t, s.env.Client.Create(ctx, backendSession(ns, name)))
+	testenv.Eventually(t, waitTimeout, "SecretsReady=False", func(ctx context.Context) error {
+		got, err := getSession(ctx, s.env.Client, ns, name)
+		if err != nil {
+			return err
+		}
+		for _, c := range got.Status.Conditions {
+			if c.Type == "SecretsReady" && c.Status == metav1.ConditionFalse && c.Reason == "RunnerSecretMissing" {
+				if got.Status.Phase != v1alpha1.PhasePending {
+					return fmt.Errorf("phase %s, want Pending", got.Status.Phase)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("conditions %+v", got.Status.Conditions)
+	})
+	require.NoError(t, s.env.Client.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: testenv.RunnerSecretsName},
+		StringData: map[string]string{"ANTHROPIC_API_KEY": "sk-late"}}))
+	testenv.Eventually(t, waitTimeout, "session Creating once the Secret exists", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseCreating))
+	got, err := getSession(ctx, s.env.Client, ns, name)
+	require.NoError(t, err)
+	for _, c := range got.Status.Conditions {
+		if c.Type == "SecretsReady" {
+			assert.Equal(t, metav1.ConditionTrue, c.Status)
+			assert.Equal(t, "AllRequiredSecretsFound", c.Reason)
+		}
+	}
+}
+
 func envOf(c corev1.Container) map[string]string {
 	env := map[string]string{}
 	for _, e := range c.Env {

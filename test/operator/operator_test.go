@@ -72,6 +72,7 @@ func TestOperator(t *testing.T) {
 	t.Run("DriftRepaired", s.driftRepaired)
 	t.Run("RunnerCannotRun", s.runnerCannotRun)
 	t.Run("DropIn", s.dropIn)
+	t.Run("WaitsForRunnerSecrets", s.waitsForRunnerSecrets)
 	t.Run("MetricsNeedAReader", s.metricsNeedAReader)
 	// Last: they read what the parts above made the operator do.
 	t.Run("CacheScope", s.cacheScope)

@@ -190,17 +190,16 @@ func (e *Env) CreateNamespace(t testing.TB, name string, labels map[string]strin
 	if err := e.Client.Create(ctx, sa); err != nil {
 		t.Fatalf("creating default service account in %s: %v", name, err)
 	}
-	if labels[v1alpha1.LabelManaged] == v1alpha1.ValueTrue {
-		// A platform project holds its runners' API keys; without them (and
-		// Vertex off) a session waits in Pending.
-		keys := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: RunnerSecretsName, Namespace: name},
-			StringData: map[string]string{"ANTHROPIC_API_KEY": "sk-test-" + name}}
-		if err := e.Client.Create(ctx, keys); err != nil {
-			t.Fatalf("creating Secret %s in %s: %v", RunnerSecretsName, name, err)
-		}
+	// A platform project holds its runners' API keys; without them (and Vertex
+	// off) a session waits in Pending. Unmanaged namespaces get them too, since
+	// tests label namespaces managed later.
+	keys := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: RunnerSecretsName, Namespace: name},
+		StringData: map[string]string{"ANTHROPIC_API_KEY": "sk-test-" + name}}
+	if err := e.Client.Create(ctx, keys); err != nil {
+		t.Fatalf("creating Secret %s in %s: %v", RunnerSecretsName, name, err)
 	}
 }
 
 // RunnerSecretsName is the project Secret of runner API keys CreateNamespace
-// gives every managed namespace.
+// gives every namespace.
 const RunnerSecretsName = "ambient-runner-secrets"
