@@ -23,7 +23,7 @@ func BuildLimitRange(ps *v1alpha1.ProjectSettings) *corev1.LimitRange {
 			Name:            LimitRangeName,
 			Namespace:       ps.Namespace,
 			Labels:          map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue},
-			OwnerReferences: []metav1.OwnerReference{ownerReference(ps)},
+			OwnerReferences: []metav1.OwnerReference{OwnerReference(ps)},
 		},
 		Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{
 			Type: corev1.LimitTypeContainer,

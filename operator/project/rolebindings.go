@@ -25,7 +25,7 @@ func BuildBinding(ps *v1alpha1.ProjectSettings, g v1alpha1.GroupAccess) *rbacv1.
 			Name:            BindingName(g),
 			Namespace:       ps.Namespace,
 			Labels:          map[string]string{v1alpha1.LabelGroupAccess: v1alpha1.ValueTrue},
-			OwnerReferences: []metav1.OwnerReference{ownerReference(ps)},
+			OwnerReferences: []metav1.OwnerReference{OwnerReference(ps)},
 		},
 		Subjects: []rbacv1.Subject{{
 			Kind:     rbacv1.GroupKind,
@@ -61,10 +61,10 @@ func bindingMatches(existing, want *rbacv1.RoleBinding) bool {
 	return existing.RoleRef == want.RoleRef && slices.Equal(existing.Subjects, want.Subjects)
 }
 
-// ownerReference makes ps the controller of what the reconciler creates for it,
+// OwnerReference makes ps the controller of what the reconciler creates for it,
 // blocking its deletion until they are gone, so that the garbage collector
 // removes them with it.
-func ownerReference(ps *v1alpha1.ProjectSettings) metav1.OwnerReference {
+func OwnerReference(ps *v1alpha1.ProjectSettings) metav1.OwnerReference {
 	return metav1.OwnerReference{
 		APIVersion:         v1alpha1.GroupVersion.String(),
 		Kind:               v1alpha1.KindProjectSettings,

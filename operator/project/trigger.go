@@ -71,7 +71,7 @@ func managedMeta(ps *v1alpha1.ProjectSettings, name string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{
 		Name: name, Namespace: ps.Namespace,
 		Labels:          map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue},
-		OwnerReferences: []metav1.OwnerReference{ownerReference(ps)},
+		OwnerReferences: []metav1.OwnerReference{OwnerReference(ps)},
 	}
 }
 

@@ -54,13 +54,13 @@ func (s *suite) adoption(t *testing.T) {
 	}
 
 	args := []string{"--kubeconfig", s.env.Kubeconfig, "--namespace", ns, "--page-size", strconv.Itoa(pageSize)}
-	counts, lines := runCommand(t, append(args, "--dry-run"))
+	counts, lines := runCommand(t, "archive", append(args, "--dry-run"))
 	assert.Equal(t, map[string]int{"scanned": historySize, "wouldArchive": archivable, "notTerminal": active,
 		"restartPending": restarting, "runnerObjectLeft": leftovers, "beingDeleted": 0, "changedWhileArchiving": 0}, counts)
 	assert.Equal(t, want, namesIn(lines, "would archive "+ns+"/"))
 	assert.Empty(t, s.archivedNames(t, ns), "a dry run writes nothing")
 
-	counts, lines = runCommand(t, args)
+	counts, lines = runCommand(t, "archive", args)
 	assert.Equal(t, map[string]int{"scanned": historySize, "archived": archivable, "notTerminal": active,
 		"restartPending": restarting, "runnerObjectLeft": leftovers, "beingDeleted": 0, "changedWhileArchiving": 0}, counts)
 	assert.Equal(t, want, namesIn(lines, "archived "+ns+"/"))
@@ -162,18 +162,18 @@ func (s *suite) archivedNames(t *testing.T, ns string) []string {
 	return names
 }
 
-// runCommand runs `operator archive` with args and returns its counts and the
-// other lines it printed.
-func runCommand(t *testing.T, args []string) (map[string]int, []string) {
+// runCommand runs `operator <sub>` (archive or adopt) with args and returns its
+// counts and the other lines it printed.
+func runCommand(t *testing.T, sub string, args []string) (map[string]int, []string) {
 	t.Helper()
 	operator := filepath.Join(testenv.BinDir(t), "operator")
 	if _, err := os.Stat(operator); err != nil {
 		t.Fatalf("%s is built by `make build` (make test does): %v", operator, err)
 	}
 	var out, errOut bytes.Buffer
-	cmd := exec.Command(operator, append([]string{"archive"}, args...)...)
+	cmd := exec.Command(operator, append([]string{sub}, args...)...)
 	cmd.Stdout, cmd.Stderr = &out, &errOut
-	require.NoError(t, cmd.Run(), "operator archive %v: %s", args, errOut.String())
+	require.NoError(t, cmd.Run(), "operator %s %v: %s", sub, args, errOut.String())
 	counts := map[string]int{}
 	var lines []string
 	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
