@@ -21,6 +21,9 @@ RUN CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
     go build -trimpath -ldflags="-s -w" -o /out/operator ./cmd/operator
 
 FROM gcr.io/distroless/static:nonroot
+# The platform's backend runs scheduled sessions as CronJobs of this image with
+# command ["./operator", "session-trigger"] and no workingDir: ./operator is
+# /operator from here.
 WORKDIR /
 COPY --from=builder /out/webhook /out/operator /
 # The nonroot user of distroless, numeric so runAsNonRoot can verify it.

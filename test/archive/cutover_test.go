@@ -61,7 +61,7 @@ func storePlatformProject(t *testing.T, c client.Client, ns string) (pod *corev1
 	require.NoError(t, c.Status().Update(ctx, pod))
 
 	svc = &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: v1alpha1.ServiceName(name),
-		Labels: map[string]string{v1alpha1.LabelApp: "ambient-code", v1alpha1.LabelSession: name},
+		Labels:          map[string]string{v1alpha1.LabelApp: "ambient-code", v1alpha1.LabelSession: name},
 		OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Pod", Name: pod.Name, UID: pod.UID, Controller: ptr.To(true)}}},
 		Spec: corev1.ServiceSpec{Selector: map[string]string{v1alpha1.LabelSession: name, v1alpha1.LabelApp: v1alpha1.RunnerAppName},
 			Ports: []corev1.ServicePort{{Name: "agui", Port: 8001, TargetPort: intstr.FromInt32(8001)}}}}

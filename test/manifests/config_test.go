@@ -68,7 +68,7 @@ func TestDefaultInstallsEverythingInOneNamespace(t *testing.T) {
 	}
 	assert.Equal(t, map[string]int{
 		"Namespace": 1, "CustomResourceDefinition": 2,
-		"ServiceAccount": 2, "ClusterRole": 3, "ClusterRoleBinding": 3, "Role": 1, "RoleBinding": 1,
+		"ServiceAccount": 2, "ClusterRole": 5, "ClusterRoleBinding": 3, "Role": 1, "RoleBinding": 1,
 		"Service": 1, "Deployment": 2, "PodDisruptionBudget": 1,
 		"Issuer": 2, "Certificate": 2,
 		"MutatingWebhookConfiguration": 1, "ValidatingWebhookConfiguration": 1,

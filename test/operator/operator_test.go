@@ -60,7 +60,7 @@ func TestOperator(t *testing.T) {
 	platform := testenv.PlatformConfig()
 	platform.LangfuseEnabled = true
 	s.mgr, _ = startOperator(t, s.operator.Config(env.Config), manager.Options{MaxConcurrentReconciles: 4,
-		Runner: session.RunnerConfig{Platform: platform},
+		Runner:         session.RunnerConfig{Platform: platform},
 		LeaderElection: true, LeaderElectionNamespace: s.operator.Namespace,
 		MetricsBindAddress: s.metricsAddr, HealthProbeBindAddress: s.probeAddr,
 		RunnerClient: runner.Options{URLTemplate: s.runner.URLTemplate()}})
