@@ -303,10 +303,15 @@ func (s *suite) tokenSecret(t *testing.T, ns, name string) *corev1.Secret {
 // annotate merges annotations into a session, as the backend's start and stop do.
 func (s *suite) annotate(t *testing.T, ns, name string, annotations map[string]string) {
 	t.Helper()
+	annotate(t, s.env, ns, name, annotations)
+}
+
+func annotate(t *testing.T, env *testenv.Env, ns, name string, annotations map[string]string) {
+	t.Helper()
 	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": annotations}})
 	require.NoError(t, err)
 	as := &v1alpha1.AgenticSession{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
-	require.NoError(t, s.env.Client.Patch(context.Background(), as, client.RawPatch(types.MergePatchType, patch)))
+	require.NoError(t, env.Client.Patch(context.Background(), as, client.RawPatch(types.MergePatchType, patch)))
 }
 
 // touchProjectSettings changes the project's spec, so that it is reconciled.
