@@ -26,13 +26,17 @@ const (
 
 // createDemo creates the managed demo namespace and an unmanaged one, their
 // default ServiceAccounts (no controller-manager runs to create them, and pods
-// need them), the session "demo", and the files the printed commands use.
+// need them), the demo project's runner API keys, the session "demo", and the files the printed commands use.
 func (r *localRun) createDemo(ctx context.Context) error {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 		Name:   demoNamespace,
 		Labels: map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue},
 	}}
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: demoNamespace}}
+	// A platform project holds its runners' API keys (Vertex is off here):
+	// without them the demo session would wait in Pending.
+	keys := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "ambient-runner-secrets", Namespace: demoNamespace},
+		StringData: map[string]string{"ANTHROPIC_API_KEY": "sk-ant-local-run-placeholder"}}
 	unmanaged := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: unmanagedNamespace}}
 	unmanagedSA := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: unmanagedNamespace}}
 	session := &v1alpha1.AgenticSession{
@@ -51,7 +55,7 @@ func (r *localRun) createDemo(ctx context.Context) error {
 	for _, o := range []struct {
 		kind string
 		obj  client.Object
-	}{{"namespace", ns}, {"service account", sa}, {"namespace", unmanaged}, {"service account", unmanagedSA},
+	}{{"namespace", ns}, {"service account", sa}, {"secret", keys}, {"namespace", unmanaged}, {"service account", unmanagedSA},
 		{"session", session}, {"session", handMade}} {
 		if err := r.client.Create(ctx, o.obj); err != nil {
 			return fmt.Errorf("creating the demo %s %s: %w", o.kind, o.obj.GetName(), err)

@@ -174,9 +174,8 @@ func TestCheckRunnerPod(t *testing.T) {
 		cancel()
 		require.NoError(t, <-done)
 	})
+	// testenv.CreateNamespace made ambient-runner-secrets, as a project has it.
 	for _, s := range []*corev1.Secret{
-		{ObjectMeta: metav1.ObjectMeta{Namespace: checkNS, Name: "ambient-runner-secrets"},
-			Data: map[string][]byte{"ANTHROPIC_API_KEY": []byte("sk-test")}},
 		{ObjectMeta: metav1.ObjectMeta{Namespace: checkNS, Name: "ambient-non-vertex-integrations"},
 			Data: map[string][]byte{"STORAGE_MODE": []byte("none")}},
 		{ObjectMeta: metav1.ObjectMeta{Namespace: checkNS, Name: "ambient-vertex"},
@@ -403,6 +402,8 @@ func TestCheckedPodStartsOnceItsSecretExists(t *testing.T) {
 		require.NoError(t, <-done)
 	})
 	require.NoError(t, c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: checkNS, Name: "ambient-non-vertex-integrations"}}))
+	// The project's API keys are missing until the pod waits for them.
+	require.NoError(t, c.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: checkNS, Name: "ambient-runner-secrets"}}))
 	require.NoError(t, c.Create(ctx, tokenSecret("late")))
 	pod := runnerPod("late")
 	require.NoError(t, c.Create(ctx, pod))
