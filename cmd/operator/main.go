@@ -1,6 +1,9 @@
-// Command operator runs the slim AgenticSession operator: flags, logger, the
-// manager from operator/manager, and a start that ends on SIGTERM. `operator
-// archive` instead runs the one-off adoption pass of operator/archive.
+// Command operator runs the slim AgenticSession operator: the platform's
+// environment and flags, logger, the manager from operator/manager, and a start
+// that ends on SIGTERM. Subcommands run once instead: `operator adopt` (the
+// cut-over from the platform's operator, operator/cutover, then the archive
+// pass), `operator archive` (operator/archive) and `operator session-trigger`
+// (the backend's scheduled sessions, operator/trigger).
 package main
 
 import (

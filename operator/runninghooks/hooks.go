@@ -1,7 +1,7 @@
-// Package runninghooks plugs the running-session duties into the
-// session reconciler: the inactivity stop, the runner token refresh and the
-// repo/workflow sync, all as
-// session.RunningHooks, built once with the process's one runner client.
+// Package runninghooks plugs the running-session duties into the session
+// reconciler: the inactivity stop, the runner token refresh and the
+// repo/workflow sync, all as session.RunningHooks, built once with the
+// process's one runner client.
 package runninghooks
 
 import (

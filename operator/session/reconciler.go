@@ -1,11 +1,14 @@
 // Package session reconciles AgenticSessions: it runs one runner pod and one
 // Service per session through the phases Pending, Creating, Running, Stopping and
 // Stopped, Completed or Failed, the lifecycle the platform's operator follows.
+// Before a pod is created, inputs.go gathers what it refers to (copied platform
+// Secrets, the runner identity, prerequisite Secrets, S3, CA bundle, MCP
+// servers) and operator/runnerpod builds it.
 //
 // Decisions are pure functions (Decide, Observe, nextStatus); this file does the
 // reads and writes. Reads come from the manager's cache (sessions, runner pods) or
-// go straight to the API server (Services); writes are creates, deletes and
-// patches, never an Update of a cached object.
+// go straight to the API server (Services, Secrets, ConfigMaps); writes are
+// creates, deletes and patches, never an Update of a cached object.
 package session
 
 import (

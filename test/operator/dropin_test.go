@@ -216,6 +216,27 @@ func (s *suite) dropIn(t *testing.T) {
 		testenv.Eventually(t, waitTimeout, "session Running", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseRunning))
 	})
 
+	t.Run("a user's Secret of a copied name is left alone", func(t *testing.T) {
+		const other, mine = "drop-in-own-langfuse", "uses-own"
+		s.env.CreateNamespace(t, other, map[string]string{v1alpha1.LabelManaged: v1alpha1.ValueTrue})
+		users := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: other, Name: copiedsecrets.Langfuse},
+			StringData: map[string]string{"LANGFUSE_HOST": "http://users-own"}}
+		require.NoError(t, s.env.Client.Create(ctx, users))
+		require.NoError(t, s.env.Client.Create(ctx, backendSession(other, mine)))
+		testenv.Eventually(t, waitTimeout, "session Creating", phaseIs(s.env.Client, other, mine, v1alpha1.PhaseCreating))
+		pod, err := s.pod(ctx, other, mine)
+		require.NoError(t, err)
+		for _, e := range pod.Spec.Containers[0].Env {
+			assert.False(t, e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil && e.ValueFrom.SecretKeyRef.Name == copiedsecrets.Langfuse,
+				"the runner is not pointed at a Secret the operator did not copy: %s", e.Name)
+		}
+		got := &corev1.Secret{}
+		require.NoError(t, s.env.Client.Get(ctx, client.ObjectKeyFromObject(users), got))
+		assert.Equal(t, "http://users-own", string(got.Data["LANGFUSE_HOST"]), "not overwritten")
+		assert.Empty(t, got.OwnerReferences, "not adopted")
+		assert.NotContains(t, got.Annotations, copiedsecrets.AnnotationCopiedFrom)
+	})
+
 	t.Run("a session whose token Secret name is taken does not start", func(t *testing.T) {
 		const squatted = "squatted"
 		require.NoError(t, s.env.Client.Create(ctx, &corev1.Secret{
