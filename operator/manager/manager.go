@@ -135,6 +135,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme,
+		MapperProvider:                staticMapperProvider(scheme),
 		Cache:                         opcache.Options(scheme, opts.Scope),
 		Client:                        opcache.ClientOptions(),
 		Metrics:                       metrics,

@@ -115,5 +115,27 @@ func (s *suite) cacheScope(t *testing.T) {
 	for _, r := range got {
 		assert.NotContains(t, []string{"secrets", "configmaps", "serviceaccounts", "deployments"}, r.resource, "%+v", r)
 	}
+	assert.Empty(t, discoveryRequests(t, s.auditLog), "the operator maps its kinds statically (manager.StaticRESTMapper): no discovery")
 	t.Logf("operator list/watch requests seen by the API server: %+v", got)
+}
+
+// discoveryRequests are the operator's requests for API discovery (/api, /apis).
+func discoveryRequests(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var e auditEvent
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &e))
+		if e.UserAgent == operatorUserAgent && e.ObjectRef == nil &&
+			(e.RequestURI == "/api" || strings.HasPrefix(e.RequestURI, "/api?") || strings.HasPrefix(e.RequestURI, "/apis")) {
+			out = append(out, e.RequestURI)
+		}
+	}
+	require.NoError(t, sc.Err())
+	return out
 }
