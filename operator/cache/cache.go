@@ -66,11 +66,16 @@ func Options(scheme *runtime.Scheme, s Scope) crcache.Options {
 			// RoleBinding is repaired at once, and kept as identity and owner
 			// only; reads of them still go to the API server (Uncached), and only
 			// the operator's own, by label, are watched.
-			&corev1.Service{}:     {Label: v1alpha1.RunnerServiceSelector(), Transform: OwnerOnly},
-			&rbacv1.RoleBinding{}: {Label: v1alpha1.GroupAccessBindingSelector(), Transform: OwnerOnly},
-			// The project's LimitRange, by the managed label the operator gives
-			// it (as namespaces carry it): only whether it exists is read.
-			&corev1.LimitRange{}: {Label: v1alpha1.ManagedNamespaceSelector(), Transform: OwnerOnly},
+			&corev1.Service{}: {Label: v1alpha1.RunnerServiceSelector(), Transform: OwnerOnly},
+			// What each project gets, by the managed label the operator gives
+			// it (as namespaces carry it): the group and trigger RoleBindings,
+			// the LimitRange, the trigger's ServiceAccount and the runner
+			// NetworkPolicy. A project's reconcile (every one at start-up) reads
+			// them here, so it costs no request when they are in place.
+			&rbacv1.RoleBinding{}:         {Label: v1alpha1.ManagedNamespaceSelector(), Transform: OwnerOnly},
+			&corev1.LimitRange{}:          {Label: v1alpha1.ManagedNamespaceSelector(), Transform: OwnerOnly},
+			&corev1.ServiceAccount{}:      {Label: v1alpha1.ManagedNamespaceSelector(), Transform: OwnerOnly},
+			&networkingv1.NetworkPolicy{}: {Label: v1alpha1.ManagedNamespaceSelector(), Transform: OwnerOnly},
 		},
 	}
 	if s.Namespace != "" {

@@ -18,7 +18,7 @@ func TestOptions(t *testing.T) {
 	assert.True(t, opts.ReaderFailOnMissingInformer)
 	assert.NotNil(t, opts.DefaultTransform)
 	assert.Empty(t, opts.DefaultNamespaces)
-	require.Len(t, opts.ByObject, 7, "pods, namespaces, sessions, ProjectSettings, the operator's Services, RoleBindings and LimitRanges, nothing else")
+	require.Len(t, opts.ByObject, 9, "pods, namespaces, sessions, ProjectSettings, the operator's Services, RoleBindings, LimitRanges, ServiceAccounts and NetworkPolicies, nothing else")
 
 	kinds := map[string]string{}
 	for obj, by := range opts.ByObject {
@@ -37,8 +37,10 @@ func TestOptions(t *testing.T) {
 		"*v1alpha1.AgenticSession":  "!ambient-code.io/archived",
 		"*v1alpha1.ProjectSettings": "",
 		"*v1.Service":               "app=ambient-code-runner",
-		"*v1.RoleBinding":           "ambient-code.io/group-access=true",
+		"*v1.RoleBinding":           "ambient-code.io/managed=true",
 		"*v1.LimitRange":            "ambient-code.io/managed=true",
+		"*v1.ServiceAccount":        "ambient-code.io/managed=true",
+		"*v1.NetworkPolicy":         "ambient-code.io/managed=true",
 	}, kinds)
 
 	runner := labels.Set(v1alpha1.RunnerLabels("s"))

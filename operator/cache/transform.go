@@ -2,6 +2,7 @@ package cache
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -186,6 +187,15 @@ func OwnerOnly(obj any) (any, error) {
 		return &corev1.Service{TypeMeta: o.TypeMeta, ObjectMeta: kept}, nil
 	case *corev1.LimitRange:
 		return &corev1.LimitRange{TypeMeta: o.TypeMeta, ObjectMeta: kept}, nil
+	case *corev1.ServiceAccount:
+		return &corev1.ServiceAccount{TypeMeta: o.TypeMeta, ObjectMeta: kept}, nil
+	case *networkingv1.NetworkPolicy:
+		slim := &networkingv1.NetworkPolicy{TypeMeta: o.TypeMeta, ObjectMeta: kept}
+		if ref := metav1.GetControllerOfNoCopy(m); ref != nil && isProjectSettings(ref) {
+			// Compared from the cache so that drift is repaired without a read.
+			slim.Spec = o.Spec
+		}
+		return slim, nil
 	case *rbacv1.RoleBinding:
 		slim := &rbacv1.RoleBinding{TypeMeta: o.TypeMeta, ObjectMeta: kept}
 		if ref := metav1.GetControllerOfNoCopy(m); ref != nil && isProjectSettings(ref) {

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -178,7 +179,7 @@ func TestOptionsUseTheSlimTransforms(t *testing.T) {
 	opts := Options(nil, Scope{})
 	for obj, by := range opts.ByObject {
 		switch obj.(type) {
-		case *corev1.Pod, *corev1.Namespace, *corev1.Service, *rbacv1.RoleBinding, *corev1.LimitRange:
+		case *corev1.Pod, *corev1.Namespace, *corev1.Service, *rbacv1.RoleBinding, *corev1.LimitRange, *corev1.ServiceAccount, *networkingv1.NetworkPolicy:
 			assert.NotNil(t, by.Transform, "%T has its own transform", obj)
 		default:
 			assert.Nil(t, by.Transform, "%T falls back to the default transform", obj)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -244,6 +245,7 @@ func (r *SettingsReconciler) adopt(ctx context.Context, ps *v1alpha1.ProjectSett
 		patched.Labels = map[string]string{}
 	}
 	patched.Labels[v1alpha1.LabelGroupAccess] = v1alpha1.ValueTrue
+	patched.Labels[v1alpha1.LabelManaged] = v1alpha1.ValueTrue
 	patched.Subjects = want.Subjects
 	log.FromContext(ctx).Info("Relabelling RoleBinding", "roleBinding", klog.KObj(have))
 	return r.Client.Patch(ctx, patched, client.MergeFrom(have))
@@ -273,6 +275,8 @@ func (r *SettingsReconciler) SetupWithManager(mgr ctrl.Manager, gate *scope.Gate
 		For(&v1alpha1.ProjectSettings{}, builder.WithPredicates(singleton, predicate.GenerationChangedPredicate{})).
 		Owns(&rbacv1.RoleBinding{}).
 		Owns(&corev1.LimitRange{}).
+		Owns(&corev1.ServiceAccount{}).
+		Owns(&networkingv1.NetworkPolicy{}).
 		Watches(&corev1.Namespace{}, scope.OnManaged(scope.Named(v1alpha1.ProjectSettingsName))).
 		Complete(gate.Only(v1alpha1.KindProjectSettings, r))
 }

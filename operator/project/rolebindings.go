@@ -22,9 +22,11 @@ func BindingName(g v1alpha1.GroupAccess) string { return g.GroupName + "-" + str
 func BuildBinding(ps *v1alpha1.ProjectSettings, g v1alpha1.GroupAccess) *rbacv1.RoleBinding {
 	return &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:            BindingName(g),
-			Namespace:       ps.Namespace,
-			Labels:          map[string]string{v1alpha1.LabelGroupAccess: v1alpha1.ValueTrue},
+			Name:      BindingName(g),
+			Namespace: ps.Namespace,
+			// The managed label is what the operator's cache watches its
+			// RoleBindings by; group-access tells these from the trigger's.
+			Labels:          map[string]string{v1alpha1.LabelGroupAccess: v1alpha1.ValueTrue, v1alpha1.LabelManaged: v1alpha1.ValueTrue},
 			OwnerReferences: []metav1.OwnerReference{OwnerReference(ps)},
 		},
 		Subjects: []rbacv1.Subject{{

@@ -53,7 +53,7 @@ func TestBuildBinding(t *testing.T) {
 	rb := BuildBinding(ps, v1alpha1.GroupAccess{GroupName: "devs", Role: "edit"})
 	assert.Equal(t, "devs-edit", rb.Name)
 	assert.Equal(t, "proj", rb.Namespace)
-	assert.Equal(t, map[string]string{v1alpha1.LabelGroupAccess: "true"}, rb.Labels)
+	assert.Equal(t, map[string]string{v1alpha1.LabelGroupAccess: "true", v1alpha1.LabelManaged: "true"}, rb.Labels)
 	assert.Equal(t, rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "ambient-project-edit"}, rb.RoleRef)
 	assert.Equal(t, []rbacv1.Subject{{Kind: "Group", APIGroup: "rbac.authorization.k8s.io", Name: "devs"}}, rb.Subjects)
 	require.Len(t, rb.OwnerReferences, 1)

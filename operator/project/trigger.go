@@ -79,6 +79,13 @@ func managedMeta(ps *v1alpha1.ProjectSettings, name string) metav1.ObjectMeta {
 // repairs the binding when ps controls it; an object of either name ps does not
 // control is reported and left alone, and the RBAC is then not ready.
 func (r *SettingsReconciler) ensureTrigger(ctx context.Context, ps *v1alpha1.ProjectSettings) (bool, error) {
+	want := triggerRoleBinding(ps, r.triggerClusterRole())
+	// In place (the cache watches both by label): no request.
+	cachedSA, cachedRB := &corev1.ServiceAccount{}, &rbacv1.RoleBinding{}
+	if r.ownedAndCached(ctx, ps, TriggerName, cachedSA) && r.ownedAndCached(ctx, ps, TriggerName, cachedRB) &&
+		bindingMatches(cachedRB, want) {
+		return true, nil
+	}
 	sa := triggerServiceAccount(ps)
 	have := &metav1.PartialObjectMetadata{}
 	have.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ServiceAccount"))
@@ -90,7 +97,6 @@ func (r *SettingsReconciler) ensureTrigger(ctx context.Context, ps *v1alpha1.Pro
 		r.reportNameTaken(ctx, ps, "ServiceAccount", have)
 		return false, nil
 	}
-	want := triggerRoleBinding(ps, r.triggerClusterRole())
 	rb := &rbacv1.RoleBinding{}
 	if found, err = r.createOrRead(ctx, want, rb); err != nil || !found {
 		return err == nil, err
@@ -112,6 +118,10 @@ func (r *SettingsReconciler) ensureNetworkPolicy(ctx context.Context, ps *v1alph
 		return nil // no backend configured (tests of the groupAccess rules alone)
 	}
 	want := BuildNetworkPolicy(ps, r.BackendNamespace)
+	if cached := (&networkingv1.NetworkPolicy{}); r.ownedAndCached(ctx, ps, NetworkPolicyName, cached) &&
+		apiequality.Semantic.DeepEqual(cached.Spec, want.Spec) {
+		return nil // in place: no request
+	}
 	have := &networkingv1.NetworkPolicy{}
 	found, err := r.createOrRead(ctx, want, have)
 	if err != nil || !found {
@@ -131,6 +141,16 @@ func (r *SettingsReconciler) ensureNetworkPolicy(ctx context.Context, ps *v1alph
 	}
 	log.FromContext(ctx).Info("Repaired NetworkPolicy", "networkPolicy", klog.KObj(have))
 	return nil
+}
+
+// ownedAndCached reports whether the cache (Owned) holds an object of name in
+// ps's namespace that ps controls, reading it into obj.
+func (r *SettingsReconciler) ownedAndCached(ctx context.Context, ps *v1alpha1.ProjectSettings, name string, obj client.Object) bool {
+	if r.Owned == nil {
+		return false
+	}
+	err := r.Owned.Get(ctx, client.ObjectKey{Namespace: ps.Namespace, Name: name}, obj)
+	return err == nil && controlledBy(obj, ps)
 }
 
 // createOrRead creates want, or reads the object of its name from the API

@@ -95,8 +95,8 @@ func (s *suite) cacheScope(t *testing.T) {
 			// namespace that becomes managed list archived sessions, metadata only.
 			allowed := (!r.namespaced && (slices.Contains([]string{"pods", "namespaces", "agenticsessions", "projectsettings"}, r.resource) ||
 				(r.resource == "services" && r.labels == "app=ambient-code-runner") ||
-				(r.resource == "rolebindings" && r.labels == "ambient-code.io/group-access=true") ||
-				(r.resource == "limitranges" && r.labels == "ambient-code.io/managed=true"))) ||
+				(slices.Contains([]string{"rolebindings", "limitranges", "serviceaccounts", "networkpolicies"}, r.resource) &&
+					r.labels == "ambient-code.io/managed=true"))) ||
 				(r.resource == "agenticsessions" && r.labels == "ambient-code.io/archived")
 			assert.True(t, allowed, "unexpected list %+v", r)
 		}
@@ -109,11 +109,13 @@ func (s *suite) cacheScope(t *testing.T) {
 		{verb: "watch", resource: "agenticsessions", labels: "ambient-code.io/archived"},
 		{verb: "watch", resource: "projectsettings"},
 		{verb: "watch", resource: "services", labels: "app=ambient-code-runner"},
-		{verb: "watch", resource: "rolebindings", labels: "ambient-code.io/group-access=true"},
+		{verb: "watch", resource: "rolebindings", labels: "ambient-code.io/managed=true"},
+		{verb: "watch", resource: "serviceaccounts", labels: "ambient-code.io/managed=true"},
+		{verb: "watch", resource: "networkpolicies", labels: "ambient-code.io/managed=true"},
 		{verb: "watch", resource: "limitranges", labels: "ambient-code.io/managed=true"},
 	}, watches, "the operator's watches, as the API server recorded them")
 	for _, r := range got {
-		assert.NotContains(t, []string{"secrets", "configmaps", "serviceaccounts", "deployments"}, r.resource, "%+v", r)
+		assert.NotContains(t, []string{"secrets", "configmaps", "deployments"}, r.resource, "%+v", r)
 	}
 	assert.Empty(t, discoveryRequests(t, s.auditLog), "the operator maps its kinds statically (manager.StaticRESTMapper): no discovery")
 	t.Logf("operator list/watch requests seen by the API server: %+v", got)

@@ -164,12 +164,12 @@ func (s *suite) dropIn(t *testing.T) {
 			}
 			return s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: project.TriggerName}, &corev1.ServiceAccount{})
 		})
-		// An edited policy is put back at the project's next reconcile.
+		// The project's objects are watched by label: an edited policy is put
+		// back, a deleted one or a deleted trigger ServiceAccount made again.
 		np := &networkingv1.NetworkPolicy{}
 		require.NoError(t, s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: project.NetworkPolicyName}, np))
 		np.Spec.Ingress = nil
 		require.NoError(t, s.env.Client.Update(ctx, np))
-		s.touchProjectSettings(t, ns)
 		testenv.Eventually(t, waitTimeout, "NetworkPolicy repaired", func(ctx context.Context) error {
 			if err := s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: project.NetworkPolicyName}, np); err != nil {
 				return err
@@ -179,6 +179,23 @@ func (s *suite) dropIn(t *testing.T) {
 			}
 			return nil
 		})
+		for _, obj := range []client.Object{
+			&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: project.NetworkPolicyName}},
+			&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: project.TriggerName}},
+		} {
+			require.NoError(t, s.env.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj))
+			old := obj.GetUID()
+			require.NoError(t, s.env.Client.Delete(ctx, obj))
+			testenv.Eventually(t, waitTimeout, fmt.Sprintf("%T made again", obj), func(ctx context.Context) error {
+				if err := s.env.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+					return err
+				}
+				if obj.GetUID() == old {
+					return fmt.Errorf("still the deleted one")
+				}
+				return nil
+			})
+		}
 	})
 
 	s.kubelet.run(t, ns, v1alpha1.RunnerPodName(name))
@@ -333,21 +350,4 @@ func annotate(t *testing.T, env *testenv.Env, ns, name string, annotations map[s
 	require.NoError(t, err)
 	as := &v1alpha1.AgenticSession{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
 	require.NoError(t, env.Client.Patch(context.Background(), as, client.RawPatch(types.MergePatchType, patch)))
-}
-
-// touchProjectSettings changes the project's spec, so that it is reconciled.
-func (s *suite) touchProjectSettings(t *testing.T, ns string) {
-	t.Helper()
-	testenv.Eventually(t, waitTimeout, "ProjectSettings edited", func(ctx context.Context) error {
-		ps, err := s.settings(ctx, ns)
-		if err != nil {
-			return err
-		}
-		seconds := 3600
-		if ps.Spec.InactivityTimeoutSeconds != nil {
-			seconds = *ps.Spec.InactivityTimeoutSeconds + 1
-		}
-		ps.Spec.InactivityTimeoutSeconds = &seconds
-		return s.env.Client.Update(ctx, ps)
-	})
 }
