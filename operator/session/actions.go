@@ -239,8 +239,11 @@ func (r *Reconciler) patchAnnotations(ctx context.Context, s *v1alpha1.AgenticSe
 		}
 	case d.ClearDesired:
 		if s.Annotations[v1alpha1.AnnotationDesiredPhase] == v1alpha1.DesiredStopped {
-			// The backend's timestamp of the stop request goes with the request.
+			// The backend's timestamp and reason of the stop request go with the
+			// request, as on the platform: the reason is in status.stoppedReason
+			// (written before this patch).
 			delete(modified.Annotations, v1alpha1.AnnotationStopRequestedAt)
+			delete(modified.Annotations, v1alpha1.AnnotationStopReason)
 		}
 		delete(modified.Annotations, v1alpha1.AnnotationDesiredPhase)
 		if d.Restart {

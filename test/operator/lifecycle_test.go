@@ -184,6 +184,16 @@ func (s *suite) lifecycle(t *testing.T) {
 		got, err := getSession(ctx, s.env.Client, ns, name)
 		require.NoError(t, err)
 		assert.Equal(t, v1alpha1.StopReasonInactivity, got.Status.StoppedReason)
+		testenv.Eventually(t, waitTimeout, "stop-reason cleared with the stop request, as on the platform", func(ctx context.Context) error {
+			got, err := getSession(ctx, s.env.Client, ns, name)
+			if err != nil {
+				return err
+			}
+			if reason, ok := got.Annotations[v1alpha1.AnnotationStopReason]; ok {
+				return fmt.Errorf("stop-reason %q still set", reason)
+			}
+			return nil
+		})
 	})
 
 	for _, tc := range []struct {
