@@ -25,21 +25,6 @@ const (
 	EnvBackendNamespace     = "BACKEND_NAMESPACE"
 )
 
-// Labels and annotations of the scheduled-session contract that contract.go
-// does not hold.
-const (
-	// LabelScheduledSessionName names the CronJob a session was created for;
-	// reuse mode lists by it.
-	LabelScheduledSessionName = "ambient-code.io/scheduled-session-name"
-	// LabelScheduledRun marks a session created by a trigger.
-	LabelScheduledRun = "ambient-code.io/scheduled-run"
-	// AnnotationStartRequestedAt is when a restart was asked for (RFC 3339).
-	AnnotationStartRequestedAt = "ambient-code.io/start-requested-at"
-	// AnnotationForceExecutePrompt makes the restarted runner run
-	// spec.initialPrompt although the session has run before.
-	AnnotationForceExecutePrompt = "ambient-code.io/force-execute-prompt"
-)
-
 const (
 	// DefaultBackendNamespace is where the backend's Service lives unless
 	// BACKEND_NAMESPACE says otherwise.

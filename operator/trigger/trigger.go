@@ -165,7 +165,7 @@ func reuse(ctx context.Context, opts Options, log logr.Logger) (Result, bool, er
 	var list v1alpha1.AgenticSessionList
 	callCtx, cancel := context.WithTimeout(ctx, RequestTimeout)
 	err := opts.Client.List(callCtx, &list, client.InNamespace(opts.Namespace),
-		client.MatchingLabels{LabelScheduledSessionName: opts.ScheduledSessionName})
+		client.MatchingLabels{v1alpha1.LabelScheduledSessionName: opts.ScheduledSessionName})
 	cancel()
 	if err != nil {
 		return Result{}, false, fmt.Errorf("listing sessions: %w", err)
@@ -231,14 +231,14 @@ func resume(ctx context.Context, opts Options, name, prompt string) error {
 			annotations = map[string]string{}
 		}
 		annotations[v1alpha1.AnnotationDesiredPhase] = v1alpha1.DesiredRunning
-		annotations[AnnotationStartRequestedAt] = now
+		annotations[v1alpha1.AnnotationStartRequestedAt] = now
 		if prompt != "" {
 			if err := unstructured.SetNestedField(obj.Object, prompt, "spec", "initialPrompt"); err != nil {
 				return fmt.Errorf("setting spec.initialPrompt: %w", err)
 			}
 			// The runner skips the initial prompt of a session that has run
 			// before unless told otherwise.
-			annotations[AnnotationForceExecutePrompt] = v1alpha1.ValueTrue
+			annotations[v1alpha1.AnnotationForceExecutePrompt] = v1alpha1.ValueTrue
 		}
 		obj.SetAnnotations(annotations)
 		if err := opts.Client.Update(callCtx, obj); err != nil {
@@ -258,8 +258,8 @@ func create(ctx context.Context, opts Options, log logr.Logger) (Result, error) 
 			Name:      name,
 			Namespace: opts.Namespace,
 			Labels: map[string]string{
-				LabelScheduledSessionName: opts.ScheduledSessionName,
-				LabelScheduledRun:         v1alpha1.ValueTrue,
+				v1alpha1.LabelScheduledSessionName: opts.ScheduledSessionName,
+				v1alpha1.LabelScheduledRun:         v1alpha1.ValueTrue,
 			},
 		},
 		Spec: *opts.Template.DeepCopy(),

@@ -30,7 +30,7 @@ func session(name string, created time.Time, phase v1alpha1.Phase) *v1alpha1.Age
 		ObjectMeta: metav1.ObjectMeta{
 			Name: name, Namespace: "proj",
 			CreationTimestamp: metav1.NewTime(created),
-			Labels:            map[string]string{LabelScheduledSessionName: "schedule-1"},
+			Labels:            map[string]string{v1alpha1.LabelScheduledSessionName: "schedule-1"},
 			Annotations:       map[string]string{"keep": "me"},
 		},
 		Spec:   v1alpha1.AgenticSessionSpec{InitialPrompt: "old", Timeout: 120},
@@ -90,8 +90,8 @@ func TestReuseResumesNewest(t *testing.T) {
 	assert.Equal(t, map[string]string{
 		"keep":                          "me",
 		v1alpha1.AnnotationDesiredPhase: "Running",
-		AnnotationStartRequestedAt:      "2026-03-04T05:06:07Z",
-		AnnotationForceExecutePrompt:    "true",
+		v1alpha1.AnnotationStartRequestedAt:      "2026-03-04T05:06:07Z",
+		v1alpha1.AnnotationForceExecutePrompt:    "true",
 	}, got["b-new"].Annotations)
 	assert.Equal(t, v1alpha1.AgenticSessionSpec{InitialPrompt: "new prompt", Timeout: 120}, got["b-new"].Spec)
 	assert.Equal(t, map[string]string{"keep": "me"}, got["a-old"].Annotations)
@@ -105,7 +105,7 @@ func TestReuseResumeWithoutPrompt(t *testing.T) {
 	assert.Equal(t, ActionResumed, res.Action)
 	s := sessions(t, c)["s"]
 	assert.Equal(t, "old", s.Spec.InitialPrompt)
-	assert.NotContains(t, s.Annotations, AnnotationForceExecutePrompt)
+	assert.NotContains(t, s.Annotations, v1alpha1.AnnotationForceExecutePrompt)
 	assert.Equal(t, "Running", s.Annotations[v1alpha1.AnnotationDesiredPhase])
 }
 
@@ -130,7 +130,7 @@ func TestReuseRetriesConflicts(t *testing.T) {
 	assert.Equal(t, 2, updates, "one conflict, one retry")
 	s := sessions(t, c)["s"]
 	assert.Equal(t, "writer", s.Annotations["other"], "the other write survives")
-	assert.Equal(t, "true", s.Annotations[AnnotationForceExecutePrompt])
+	assert.Equal(t, "true", s.Annotations[v1alpha1.AnnotationForceExecutePrompt])
 }
 
 // Phases that cannot be reused, and no session at all, create a new one.
@@ -151,7 +151,7 @@ func TestReuseFallsBackToCreate(t *testing.T) {
 // Sessions of other schedules are not candidates.
 func TestReuseIgnoresOtherSchedules(t *testing.T) {
 	other := session("other", clock, v1alpha1.PhaseStopped)
-	other.Labels[LabelScheduledSessionName] = "schedule-2"
+	other.Labels[v1alpha1.LabelScheduledSessionName] = "schedule-2"
 	c := newFake(t, nil, other)
 	res, err := Run(context.Background(), options(c, "p"))
 	require.NoError(t, err)
@@ -256,7 +256,7 @@ func TestCreate(t *testing.T) {
 
 	got := sessions(t, c)
 	created := got["nightly-build-1772600767"]
-	assert.Equal(t, map[string]string{LabelScheduledSessionName: "schedule-1", LabelScheduledRun: "true"}, created.Labels)
+	assert.Equal(t, map[string]string{v1alpha1.LabelScheduledSessionName: "schedule-1", v1alpha1.LabelScheduledRun: "true"}, created.Labels)
 	assert.Empty(t, created.Annotations)
 	assert.Equal(t, v1alpha1.AgenticSessionSpec{
 		InitialPrompt: "p", Timeout: 900, DisplayName: "Nightly Build (Mar 4, 2026 - 05:06:07)",

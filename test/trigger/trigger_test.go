@@ -183,7 +183,7 @@ func (s *suite) seed(t *testing.T, ns, name, schedule string, phase v1alpha1.Pha
 		"kind":       v1alpha1.KindAgenticSession,
 		"metadata": map[string]any{
 			"name": name, "namespace": ns,
-			"labels":      map[string]any{trigger.LabelScheduledSessionName: schedule, trigger.LabelScheduledRun: "true"},
+			"labels":      map[string]any{v1alpha1.LabelScheduledSessionName: schedule, v1alpha1.LabelScheduledRun: "true"},
 			"annotations": map[string]any{"ambient-code.io/created-by": "alice"},
 		},
 		"spec": spec,
@@ -209,7 +209,7 @@ func (s *suite) testNewSession(t *testing.T) {
 
 	var typed v1alpha1.AgenticSession
 	require.NoError(t, s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &typed))
-	assert.Equal(t, map[string]string{trigger.LabelScheduledSessionName: schedule, trigger.LabelScheduledRun: "true"}, typed.Labels)
+	assert.Equal(t, map[string]string{v1alpha1.LabelScheduledSessionName: schedule, v1alpha1.LabelScheduledRun: "true"}, typed.Labels)
 	assert.Empty(t, typed.Annotations, "the template's annotations go nowhere")
 	assert.Equal(t, "Daily Jira Summary (Jan 2, 2026 - 03:04:05)", typed.Spec.DisplayName)
 	assert.Equal(t, "Summarise the open issues", typed.Spec.InitialPrompt)
@@ -256,7 +256,7 @@ func (s *suite) testNewSessionWithoutDisplayName(t *testing.T) {
 	assert.Equal(t, "schedule-abc-1767323045", res.Session)
 	got := s.sessions(t, ns)[res.Session]
 	require.NotNil(t, got)
-	assert.Equal(t, "Schedule_ABC", got.GetLabels()[trigger.LabelScheduledSessionName])
+	assert.Equal(t, "Schedule_ABC", got.GetLabels()[v1alpha1.LabelScheduledSessionName])
 	_, has := got.Object["spec"].(map[string]any)["displayName"]
 	assert.False(t, has)
 }
@@ -283,9 +283,9 @@ func (s *suite) testReuseStopped(t *testing.T) {
 	obj := got["daily-1"]
 	ann := obj.GetAnnotations()
 	assert.Equal(t, "Running", ann[v1alpha1.AnnotationDesiredPhase])
-	assert.Equal(t, "true", ann[trigger.AnnotationForceExecutePrompt])
+	assert.Equal(t, "true", ann[v1alpha1.AnnotationForceExecutePrompt])
 	assert.Equal(t, "alice", ann["ambient-code.io/created-by"], "other annotations stay")
-	at, err := time.Parse(time.RFC3339, ann[trigger.AnnotationStartRequestedAt])
+	at, err := time.Parse(time.RFC3339, ann[v1alpha1.AnnotationStartRequestedAt])
 	require.NoError(t, err)
 	assert.WithinRange(t, at, before, time.Now().Add(time.Second))
 	assert.Equal(t, map[string]any{
@@ -312,8 +312,8 @@ func (s *suite) testReuseCompletedWithoutPrompt(t *testing.T) {
 	require.Len(t, got, 1)
 	ann := got["done"].GetAnnotations()
 	assert.Equal(t, "Running", ann[v1alpha1.AnnotationDesiredPhase])
-	assert.Equal(t, clock.Format(time.RFC3339), ann[trigger.AnnotationStartRequestedAt])
-	assert.NotContains(t, ann, trigger.AnnotationForceExecutePrompt)
+	assert.Equal(t, clock.Format(time.RFC3339), ann[v1alpha1.AnnotationStartRequestedAt])
+	assert.NotContains(t, ann, v1alpha1.AnnotationForceExecutePrompt)
 	prompt, _, _ := unstructured.NestedString(got["done"].Object, "spec", "initialPrompt")
 	assert.Equal(t, "original", prompt)
 }

@@ -26,6 +26,14 @@ const (
 	AnnotationDesiredPhase = "ambient-code.io/desired-phase"
 	// AnnotationStopReason carries user/inactivity.
 	AnnotationStopReason = "ambient-code.io/stop-reason"
+	// AnnotationStartRequestedAt is when a restart was asked for (RFC 3339), by
+	// the backend or the session trigger; never cleared, as on the platform.
+	AnnotationStartRequestedAt = "ambient-code.io/start-requested-at"
+	// LabelScheduledSessionName names the backend's CronJob a session was
+	// created for; the session trigger's reuse mode lists by it.
+	LabelScheduledSessionName = "ambient-code.io/scheduled-session-name"
+	// LabelScheduledRun marks a session the session trigger created.
+	LabelScheduledRun = "ambient-code.io/scheduled-run"
 	// AnnotationStopRequestedAt is when the platform's backend asked for a stop;
 	// cleared once the stop is acted on, as the platform's operator does.
 	AnnotationStopRequestedAt = "ambient-code.io/stop-requested-at"
