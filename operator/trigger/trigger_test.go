@@ -88,10 +88,10 @@ func TestReuseResumesNewest(t *testing.T) {
 	got := sessions(t, c)
 	require.Len(t, got, 3, "nothing created")
 	assert.Equal(t, map[string]string{
-		"keep":                          "me",
-		v1alpha1.AnnotationDesiredPhase: "Running",
-		v1alpha1.AnnotationStartRequestedAt:      "2026-03-04T05:06:07Z",
-		v1alpha1.AnnotationForceExecutePrompt:    "true",
+		"keep":                                "me",
+		v1alpha1.AnnotationDesiredPhase:       "Running",
+		v1alpha1.AnnotationStartRequestedAt:   "2026-03-04T05:06:07Z",
+		v1alpha1.AnnotationForceExecutePrompt: "true",
 	}, got["b-new"].Annotations)
 	assert.Equal(t, v1alpha1.AgenticSessionSpec{InitialPrompt: "new prompt", Timeout: 120}, got["b-new"].Spec)
 	assert.Equal(t, map[string]string{"keep": "me"}, got["a-old"].Annotations)
