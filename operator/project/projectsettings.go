@@ -234,11 +234,7 @@ func (r *SettingsReconciler) adopt(ctx context.Context, ps *v1alpha1.ProjectSett
 		return fmt.Errorf("RoleBinding %s: %w", klog.KObj(have), errNameTaken)
 	}
 	if have.RoleRef != want.RoleRef {
-		// roleRef cannot change: replace the binding, which is ps's.
-		if err := r.Client.Delete(ctx, have, client.Preconditions{UID: &have.UID}); err != nil && !apierrors.IsNotFound(err) {
-			return err
-		}
-		return r.Client.Create(ctx, want)
+		return r.replaceBinding(ctx, have, want) // a new one, labelled as built
 	}
 	patched := have.DeepCopy()
 	if patched.Labels == nil {

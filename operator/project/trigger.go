@@ -8,7 +8,6 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/klog/v2"
@@ -17,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/operator/ensure"
 )
 
 const (
@@ -153,41 +153,14 @@ func (r *SettingsReconciler) ownedAndCached(ctx context.Context, ps *v1alpha1.Pr
 	return err == nil && controlledBy(obj, ps)
 }
 
-// createOrRead creates want, or reads the object of its name from the API
-// server into have and reports found.
+// createOrRead is ensure.CreateOrRead with the reconciler's writer and live reader.
 func (r *SettingsReconciler) createOrRead(ctx context.Context, want, have client.Object) (bool, error) {
-	err := r.Client.Create(ctx, want)
-	switch {
-	case err == nil:
-		log.FromContext(ctx).Info("Created project object", "kind", fmt.Sprintf("%T", want), "name", want.GetName())
-		return false, nil
-	case !apierrors.IsAlreadyExists(err):
-		return false, fmt.Errorf("creating %T %s: %w", want, klog.KObj(want), err)
-	}
-	if err := r.live().Get(ctx, client.ObjectKeyFromObject(want), have); err != nil {
-		return false, fmt.Errorf("reading %T %s: %w", want, klog.KObj(want), err)
-	}
-	return true, nil
+	return ensure.CreateOrRead(ctx, r.Client, r.live(), want, have)
 }
 
-// replaceBinding makes have, which ps controls, equal to want: roleRef cannot
-// change, so a different one means delete and create.
+// replaceBinding makes have, which ps controls, equal to want.
 func (r *SettingsReconciler) replaceBinding(ctx context.Context, have, want *rbacv1.RoleBinding) error {
-	if have.RoleRef != want.RoleRef {
-		if err := r.Client.Delete(ctx, have, client.Preconditions{UID: &have.UID}); err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("replacing RoleBinding %s: %w", klog.KObj(have), err)
-		}
-		if err := r.Client.Create(ctx, want); err != nil {
-			return fmt.Errorf("replacing RoleBinding %s: %w", klog.KObj(want), err)
-		}
-		return nil
-	}
-	patched := have.DeepCopy()
-	patched.Subjects = want.Subjects
-	if err := r.Client.Patch(ctx, patched, client.MergeFrom(have)); err != nil {
-		return fmt.Errorf("repairing RoleBinding %s: %w", klog.KObj(have), err)
-	}
-	return nil
+	return ensure.RoleBinding(ctx, r.Client, have, want)
 }
 
 // reportNameTaken records an object of one of the project's names that ps does

@@ -10,16 +10,14 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	apiequality "k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/operator/ensure"
 )
 
 // Provisioner makes a session's runner identity ready for a new runner pod.
@@ -97,21 +95,7 @@ func (p *Provisioner) ensureRoleBinding(ctx context.Context, s *v1alpha1.Agentic
 	if !controlledBy(existing, s) {
 		return &Taken{Kind: "RoleBinding", Name: want.Name}, nil
 	}
-	switch {
-	case existing.RoleRef != want.RoleRef:
-		// roleRef cannot change; the platform's binding names a per-session Role.
-		// Ours to replace: delete this exact one, create ours.
-		uid := existing.UID
-		if err := p.Client.Delete(ctx, existing, client.Preconditions{UID: &uid}); err != nil && !apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("replacing RoleBinding %s: %w", klog.KObj(want), err)
-		}
-		if err := p.Client.Create(ctx, want); err != nil {
-			return nil, fmt.Errorf("creating RoleBinding %s: %w", klog.KObj(want), err)
-		}
-	case !apiequality.Semantic.DeepEqual(existing.Subjects, want.Subjects):
-		return nil, p.mergePatch(ctx, existing, map[string]any{"subjects": want.Subjects})
-	}
-	return nil, nil
+	return nil, ensure.RoleBinding(ctx, p.Client, existing, want)
 }
 
 func (p *Provisioner) ensureTokenSecret(ctx context.Context, s *v1alpha1.AgenticSession, owner metav1.OwnerReference, token string) (*Taken, error) {
@@ -136,22 +120,9 @@ func (p *Provisioner) ensureTokenSecret(ctx context.Context, s *v1alpha1.Agentic
 	})
 }
 
-// createOrRead creates want; when an object of its name exists, it reads that
-// one into existing from the API server and reports found.
+// createOrRead is ensure.CreateOrRead with the provisioner's writer and live reader.
 func (p *Provisioner) createOrRead(ctx context.Context, want, existing client.Object) (found bool, err error) {
-	kind := fmt.Sprintf("%T", want)
-	err = p.Client.Create(ctx, want)
-	switch {
-	case err == nil:
-		log.FromContext(ctx).V(1).Info("Created runner identity object", "kind", kind, "name", want.GetName())
-		return false, nil
-	case !apierrors.IsAlreadyExists(err):
-		return false, fmt.Errorf("creating %s %s: %w", kind, klog.KObj(want), err)
-	}
-	if err := p.Live.Get(ctx, client.ObjectKeyFromObject(want), existing); err != nil {
-		return false, fmt.Errorf("reading %s %s: %w", kind, klog.KObj(want), err)
-	}
-	return true, nil
+	return ensure.CreateOrRead(ctx, p.Client, p.Live, want, existing)
 }
 
 func (p *Provisioner) mergePatch(ctx context.Context, obj client.Object, patch map[string]any) error {

@@ -161,7 +161,10 @@ type expect struct {
 	event     string // the kubelet's Warning event, for failures the status does not explain
 }
 
-func TestCheckRunnerPod(t *testing.T) {
+// startCheckingSimulator starts a control plane with namespace checkNS and the
+// simulator in check mode on it, stopped (and its error checked) when t ends.
+func startCheckingSimulator(t *testing.T) (client.Client, context.Context) {
+	t.Helper()
 	env := testenv.Start(t, testenv.Options{})
 	env.CreateNamespace(t, checkNS, nil)
 	c := env.Client
@@ -174,6 +177,11 @@ func TestCheckRunnerPod(t *testing.T) {
 		cancel()
 		require.NoError(t, <-done)
 	})
+	return c, ctx
+}
+
+func TestCheckRunnerPod(t *testing.T) {
+	c, ctx := startCheckingSimulator(t)
 	// testenv.CreateNamespace made ambient-runner-secrets, as a project has it.
 	for _, s := range []*corev1.Secret{
 		{ObjectMeta: metav1.ObjectMeta{Namespace: checkNS, Name: "ambient-non-vertex-integrations"},
@@ -389,18 +397,7 @@ func TestCheckRunnerPod(t *testing.T) {
 
 // A Secret created after the pod lets it start, as the kubelet's retry would.
 func TestCheckedPodStartsOnceItsSecretExists(t *testing.T) {
-	env := testenv.Start(t, testenv.Options{})
-	env.CreateNamespace(t, checkNS, nil)
-	c := env.Client
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- kubeletsim.RunWithOptions(ctx, env.Config, testr.New(t), kubeletsim.Options{CheckRunner: true})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-done)
-	})
+	c, ctx := startCheckingSimulator(t)
 	require.NoError(t, c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: checkNS, Name: "ambient-non-vertex-integrations"}}))
 	// The project's API keys are missing until the pod waits for them.
 	require.NoError(t, c.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: checkNS, Name: "ambient-runner-secrets"}}))
