@@ -11,38 +11,31 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/ambient-code/agentic-operator/certs"
 	"github.com/ambient-code/agentic-operator/hack/scale/cluster"
-	"github.com/ambient-code/agentic-operator/hack/scale/heap"
 	"github.com/ambient-code/agentic-operator/hack/scale/profile"
 	"github.com/ambient-code/agentic-operator/hack/scale/webhookload"
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 	"github.com/ambient-code/agentic-operator/operator/archive"
-	"github.com/ambient-code/agentic-operator/operator/inactivity"
-	"github.com/ambient-code/agentic-operator/operator/manager"
-	"github.com/ambient-code/agentic-operator/operator/runner"
-	"github.com/ambient-code/agentic-operator/operator/session"
 	"github.com/ambient-code/agentic-operator/test/manifests"
 )
-
-// ArchiveSweepInterval is the operator's sweep interval in the restart runs: short,
-// so that the runs with the webhook down stay brief, and long beside a reconcile.
-const ArchiveSweepInterval = 5 * time.Second
 
 // Archive is what the archiving measurements found.
 type Archive struct {
 	// Adoptions are the `operator archive` passes, one per point, run after the
 	// profile is loaded and before any configuration starts.
 	Adoptions []Adoption
-	// SweepInterval is the operator's in the restart runs.
-	SweepInterval time.Duration
-	// SweepPass is one pass of the sweep over every archived session of the last
-	// point, timed on its own: a request waits at most an interval plus this.
-	SweepPass SweepPass
 	// Restarts are restart requests on archived sessions, by WithWebhook and
-	// WithoutWebhook (configurations uninstalled: only the sweep brings them back).
+	// WithoutWebhook (configurations uninstalled: only the operator's watch of
+	// archived sessions brings them back).
 	Restarts map[string][]Restart
+	// Passes are the archive watch's paginated passes during the restart runs, by
+	// reason (ambient_operator_archive_passes_total: start, expired, namespace),
+	// and Restored the sessions it brought back, by how
+	// (ambient_operator_archive_restored_total{by}).
+	Passes, Restored map[string]float64
 }
 
 // Adoption is one adoption pass.
@@ -53,12 +46,6 @@ type Adoption struct {
 	// Listed is how many sessions the operator's informer lists after it: those
 	// without the archived label.
 	Listed int
-}
-
-// SweepPass is one timed pass of the sweep.
-type SweepPass struct {
-	Took            time.Duration
-	Pages, Archived int
 }
 
 // Restart is one restart request: from the write to the archived label gone, and
@@ -95,21 +82,15 @@ func (e *env) adopt(ctx context.Context, res *Results, label string) error {
 	return nil
 }
 
-// restarts runs the shipped operator in this process (sweep every
-// ArchiveSweepInterval) and times restart requests on archived sessions, first
-// with the webhook binary behind the shipped configurations, then without them.
+// restarts runs the shipped operator in this process and times restart requests on
+// archived sessions, first with the webhook binary behind the shipped
+// configurations, then without them, when only the operator's metadata-only watch
+// of archived sessions sees the request.
 func (e *env) restarts(ctx context.Context, res *Results) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	mgr, err := manager.New(cluster.Fast(e.cl.Config), manager.Options{
-		Runner:                   session.RunnerConfig{Platform: heap.ShippedPlatform()},
-		MaxConcurrentReconciles:  10,
-		RunnerClient:             runner.Options{URLTemplate: runner.DefaultURLTemplate, Timeout: runner.DefaultTimeout},
-		DefaultInactivityTimeout: inactivity.DefaultTimeout,
-		MetricsBindAddress:       "0", HealthProbeBindAddress: "0",
-		ArchiveSweepInterval:         ArchiveSweepInterval,
-		SkipControllerNameValidation: true,
-	})
+	passes, restored := archiveCounts()
+	mgr, err := shippedOperator(cluster.Fast(e.cl.Config))
 	if err != nil {
 		return err
 	}
@@ -119,14 +100,10 @@ func (e *env) restarts(ctx context.Context, res *Results) error {
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
 		return fmt.Errorf("operator caches did not sync")
 	}
-	sweep := &archive.Sweeper{Reader: mgr.GetAPIReader(), Writer: mgr.GetClient()}
-	start := time.Now()
-	pass, err := sweep.Sweep(ctx)
-	if err != nil {
-		return err
-	}
-	res.Archive.SweepPass = SweepPass{Took: time.Since(start), Pages: pass.Pages, Archived: pass.Archived}
-	e.cfg.Log.Info("Sweep pass timed", "archived", pass.Archived, "pages", pass.Pages, "took", res.Archive.SweepPass.Took)
+	defer func() {
+		p, r := archiveCounts()
+		res.Archive.Passes, res.Archive.Restored = minus(p, passes), minus(r, restored)
+	}()
 
 	dir, err := os.MkdirTemp("", "scale-archive-")
 	if err != nil {
@@ -155,7 +132,7 @@ func (e *env) restarts(ctx context.Context, res *Results) error {
 	// not meet fail-closed configurations pointing at nothing.
 	defer func() { _ = hooks.Uninstall(ctx) }()
 
-	res.Archive.SweepInterval, res.Archive.Restarts = ArchiveSweepInterval, map[string][]Restart{}
+	res.Archive.Restarts = map[string][]Restart{}
 	up, down := max(2, 2*e.cfg.Samples), max(1, e.cfg.Samples)
 	keys := e.oldestTerminalSessions(up + down)
 	if len(keys) < up+down {
@@ -192,7 +169,7 @@ func (e *env) restart(ctx context.Context, key client.ObjectKey) (Restart, error
 	if err := e.c.Patch(ctx, s, patch); err != nil {
 		return r, err
 	}
-	deadline := start.Add(3*ArchiveSweepInterval + time.Minute)
+	deadline := start.Add(time.Minute)
 	for {
 		if r.Unarchived == 0 && !v1alpha1.IsArchived(s.Labels) {
 			r.Unarchived = time.Since(start)
@@ -221,4 +198,42 @@ func (e *env) oldestTerminalSessions(n int) []client.ObjectKey {
 		}
 	}
 	return keys
+}
+
+// archiveCounts reads the archive watch's counters from this process's metrics
+// registry (the operator runs here): passes by reason, restored sessions by how.
+func archiveCounts() (passes, restored map[string]float64) {
+	passes, restored = map[string]float64{}, map[string]float64{}
+	fams, err := metrics.Registry.Gather()
+	if err != nil {
+		return passes, restored
+	}
+	for _, f := range fams {
+		into, label := map[string]map[string]float64{
+			"ambient_operator_archive_passes_total":   passes,
+			"ambient_operator_archive_restored_total": restored,
+		}[f.GetName()], map[string]string{
+			"ambient_operator_archive_passes_total":   "reason",
+			"ambient_operator_archive_restored_total": "by",
+		}[f.GetName()]
+		if into == nil {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label {
+					into[l.GetValue()] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return passes, restored
+}
+
+func minus(after, before map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range after {
+		out[k] = v - before[k]
+	}
+	return out
 }

@@ -49,6 +49,9 @@ type Config struct {
 	// ChurnWrites status writes, with stored size read at ChurnCheckpoints.
 	ChurnWrites      int
 	ChurnCheckpoints []int
+	// SessionStarts new sessions are started with the shipped operator and the
+	// kubelet simulator, counting the operator's requests (0 skips it).
+	SessionStarts int
 	// Concurrency bounds the loader's requests in flight.
 	Concurrency int
 	// Logs receive the output of child processes, servers and the control plane.
@@ -62,11 +65,11 @@ func Full(root string) Config {
 		Root: root, Base: profile.VteamUAT(), SessionScales: []float64{1, 2, 5}, SystemPodScale: 5,
 		Configurations: []string{heap.Naive, heap.Scoped, heap.Shipped}, FirstStart: true,
 		Samples: 5, SampleInterval: time.Second, Quiet: 3 * time.Second, SettleTimeout: 3 * time.Minute,
-		// 10 minutes, which takes in two passes of the archive
-		// sweep (every 5 minutes from start); the whole run stays under 30.
+		// 10 minutes, as the issue asks (nothing periodic should list in it: archived
+		// sessions are watched, not swept); the whole run stays under 30.
 		ListWindow: 10 * time.Minute,
 		Rates:      []int{500, 1000, 2000}, RateDuration: 10 * time.Second, Warmup: 2 * time.Second,
-		RunnerPods: 1000, ChurnWrites: 1000, ChurnCheckpoints: []int{10, 100, 1000},
+		RunnerPods: 1000, ChurnWrites: 1000, SessionStarts: 20, ChurnCheckpoints: []int{10, 100, 1000},
 		Concurrency: 32, Logs: io.Discard, Log: logr.Discard(),
 	}
 }
@@ -82,6 +85,7 @@ func Smoke(root string) Config {
 	c.ListWindow = 3 * time.Second
 	c.Rates, c.RateDuration, c.Warmup = []int{200}, time.Second, 200*time.Millisecond
 	c.RunnerPods, c.ChurnWrites, c.ChurnCheckpoints = 20, 20, []int{10, 20}
+	c.SessionStarts = 5
 	c.Concurrency = 16
 	return c
 }

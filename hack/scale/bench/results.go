@@ -18,16 +18,18 @@ const (
 
 // Results is everything one run measured; the report is rendered from it.
 type Results struct {
-	Machine  Machine
-	Started  time.Time
-	Took     time.Duration
-	Config   ConfigEcho
-	Points   []Point
-	Webhook  []webhookload.Run
-	Reviews  int
-	ViaAPI   map[string]viaapi.Creation // by WithoutWebhook, WithWebhook
-	Churn    map[string][]churn.Checkpoint
-	Archive  Archive // adoption per point, restart latency (archive.go)
+	Machine Machine
+	Started time.Time
+	Took    time.Duration
+	Config  ConfigEcho
+	Points  []Point
+	Webhook []webhookload.Run
+	Reviews int
+	ViaAPI  map[string]viaapi.Creation // by WithoutWebhook, WithWebhook
+	Churn   map[string][]churn.Checkpoint
+	Archive Archive // adoption per point, restart latency (archive.go)
+	// Starts are the shipped operator's requests per new session (starts.go).
+	Starts   *Starts `json:",omitempty"`
 	Phases   map[string]time.Duration
 	Describe map[string]string // configuration name -> description
 }

@@ -62,6 +62,9 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if err := phase("profile and heap", func() error { return e.points(ctx, res) }); err != nil {
 		return nil, err
 	}
+	if err := phase("session starts", func() error { return e.starts(ctx, res) }); err != nil {
+		return nil, err
+	}
 	if err := phase("webhook latency", func() error { return e.webhook(ctx, res) }); err != nil {
 		return nil, err
 	}

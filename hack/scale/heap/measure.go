@@ -100,8 +100,8 @@ func measure(ctx context.Context, req Request) (*Result, error) {
 		return nil, fmt.Errorf("loading kubeconfig: %w", err)
 	}
 	cfg = cluster.Fast(cfg)
-	counter := newRequestCounter()
-	cfg.Wrap(counter.wrap)
+	counter := NewRequestCounter()
+	cfg.Wrap(counter.Wrap)
 
 	res := &Result{Configuration: conf.Name, Baseline: heapInuse()}
 	start := time.Now()
@@ -115,7 +115,7 @@ func measure(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	res.Settle = time.Since(start) - res.Sync
-	res.StartupRequests = counter.snapshot()
+	res.StartupRequests = counter.Snapshot()
 	for n := range max(1, req.Samples) {
 		if n > 0 {
 			if err := sleep(ctx, req.SampleInterval); err != nil {

@@ -62,16 +62,16 @@ func queuedWork() (float64, error) {
 
 // listWindow watches the settled configuration for d: the LIST requests the API
 // server served meanwhile (by resource) and the configuration's own requests.
-func listWindow(ctx context.Context, cfg *rest.Config, counter *requestCounter, d time.Duration) (*Window, error) {
+func listWindow(ctx context.Context, cfg *rest.Config, counter *RequestCounter, d time.Duration) (*Window, error) {
 	before, err := serverLists(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	own := counter.snapshot()
+	own := counter.Snapshot()
 	if err := sleep(ctx, d); err != nil {
 		return nil, err
 	}
-	w := &Window{Duration: d, APIServerLists: map[string]float64{}, ClientRequests: diff(counter.snapshot(), own),
+	w := &Window{Duration: d, APIServerLists: map[string]float64{}, ClientRequests: Diff(counter.Snapshot(), own),
 		HeapInuse: heapInuse()} // before the scrape below allocates
 	after, err := serverLists(ctx, cfg)
 	if err != nil {

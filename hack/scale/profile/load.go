@@ -42,14 +42,17 @@ type Loader struct {
 // Loaded counts what one Load created; objects that already existed are skipped.
 type Loaded struct {
 	Namespaces, ProjectSettings, Sessions, RunnerPods, SystemPods int64
+	// Identities counts active sessions given their ServiceAccount, RoleBinding
+	// and token Secret.
+	Identities int64
 	// Requests is the number of API writes made.
 	Requests int64
 	Duration time.Duration
 }
 
 func (l Loaded) String() string {
-	return fmt.Sprintf("created %d namespaces, %d ProjectSettings, %d sessions, %d runner pods, %d system pods with %d writes in %s (%.0f writes/s)",
-		l.Namespaces, l.ProjectSettings, l.Sessions, l.RunnerPods, l.SystemPods, l.Requests, l.Duration.Round(time.Millisecond),
+	return fmt.Sprintf("created %d namespaces, %d ProjectSettings, %d sessions, %d runner identities, %d runner pods, %d system pods with %d writes in %s (%.0f writes/s)",
+		l.Namespaces, l.ProjectSettings, l.Sessions, l.Identities, l.RunnerPods, l.SystemPods, l.Requests, l.Duration.Round(time.Millisecond),
 		float64(l.Requests)/max(l.Duration.Seconds(), 1e-9))
 }
 
@@ -133,7 +136,8 @@ func (ld *Loader) projectSettings(ctx context.Context, j int, out *Loaded) (bool
 }
 
 // session creates session i as its creator would, then writes its status as the
-// operator would, then (when active) its runner pod and the pod's kubelet status.
+// operator would, then (when active) its runner identity and runner pod as the
+// operator creates them, and the pod's kubelet status.
 func (ld *Loader) session(ctx context.Context, c Counts, i int, out *Loaded) (bool, error) {
 	s := Session(c, i)
 	made, err := created(ld.Client.Create(ctx, s, client.FieldOwner(ManagerCreator)), &out.Requests, "session "+s.Namespace+"/"+s.Name)
@@ -149,22 +153,42 @@ func (ld *Loader) session(ctx context.Context, c Counts, i int, out *Loaded) (bo
 	if !active {
 		return true, nil
 	}
+	started := ld.now() // a Pending session has no startTime yet
+	if s.Status.StartTime != nil {
+		started = s.Status.StartTime.Time
+	}
+	if err := ld.identity(ctx, s, i, started); err != nil {
+		return true, err
+	}
+	atomic.AddInt64(&out.Requests, 3)
+	atomic.AddInt64(&out.Identities, 1)
 	pods := ld.Core.CoreV1().Pods(s.Namespace)
 	pod, err := pods.Create(ctx, RunnerPod(s, a), metav1.CreateOptions{FieldManager: ManagerOperator})
 	atomic.AddInt64(&out.Requests, 2)
 	if err != nil {
 		return true, wrap(err, "runner pod of "+s.Name)
 	}
-	started := ld.now() // a Pending session has no startTime yet
-	if s.Status.StartTime != nil {
-		started = s.Status.StartTime.Time
-	}
-	pod.Status = RunnerPodStatus(s.Status.Phase, a, started)
+	pod.Status = RunnerPodStatus(pod, s.Status.Phase, a, started)
 	if _, err := pods.UpdateStatus(ctx, pod, metav1.UpdateOptions{FieldManager: ManagerKubelet}); err != nil {
 		return true, wrap(err, "status of runner pod "+pod.Name)
 	}
 	atomic.AddInt64(&out.RunnerPods, 1)
 	return true, nil
+}
+
+// identity creates session i's ServiceAccount, RoleBinding and token Secret, in the
+// order operator/runneridentity does.
+func (ld *Loader) identity(ctx context.Context, s *v1alpha1.AgenticSession, i int, refreshed time.Time) error {
+	id := RunnerIdentity(s, i, refreshed)
+	opts := metav1.CreateOptions{FieldManager: ManagerOperator}
+	if _, err := ld.Core.CoreV1().ServiceAccounts(s.Namespace).Create(ctx, id.ServiceAccount, opts); err != nil {
+		return wrap(err, "ServiceAccount of "+s.Name)
+	}
+	if _, err := ld.Core.RbacV1().RoleBindings(s.Namespace).Create(ctx, id.RoleBinding, opts); err != nil {
+		return wrap(err, "RoleBinding of "+s.Name)
+	}
+	_, err := ld.Core.CoreV1().Secrets(s.Namespace).Create(ctx, id.TokenSecret, opts)
+	return wrap(err, "token Secret of "+s.Name)
 }
 
 func (ld *Loader) systemPod(ctx context.Context, c Counts, k int, out *Loaded) (bool, error) {

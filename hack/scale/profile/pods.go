@@ -14,53 +14,54 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/operator/platformconfig"
+	"github.com/ambient-code/agentic-operator/operator/runnerpod"
 )
 
-// RunnerPod builds the runner pod of session s (which must carry its UID), labelled
-// and owned as the platform's operator creates it.
+// Platform is the shipped operator's configuration with the platform's Deployment
+// environment unset (every default of platformconfig.FromEnv), and Runtime the
+// runtime a session without RUNNER_TYPE gets from it.
+var (
+	Platform, _ = platformconfig.FromEnv(func(string) string { return "" })
+	Runtime     = Platform.DefaultRuntime("")
+)
+
+// RunnerPod builds the runner pod of session s (which must carry its UID) with
+// operator/runnerpod.Build, from the inputs the shipped operator resolves on this
+// profile's projects (operator/session.prepareInputs): ambient-runner-secrets
+// only, no integrations Secret, no S3 keys, no CA bundle, no MCP servers, no
+// models manifest; it resumes when the session has started before. Labels and
+// ownerReferences are Build's (the session as controller); node places it as a
+// scheduler would have.
 func RunnerPod(s *v1alpha1.AgenticSession, node int) *corev1.Pod {
-	env := []corev1.EnvVar{
-		{Name: "SESSION_ID", Value: s.Name}, {Name: "AGENTIC_SESSION_NAME", Value: s.Name},
-		{Name: "AGENTIC_SESSION_NAMESPACE", Value: s.Namespace}, {Name: "PROJECT_NAME", Value: s.Namespace},
-		{Name: "INITIAL_PROMPT", Value: s.Spec.InitialPrompt}, {Name: "TIMEOUT", Value: fmt.Sprint(s.Spec.Timeout)},
-		{Name: "AGUI_PORT", Value: "8001"}, {Name: "REPOS_JSON", Value: reposJSON(s.Spec.Repos)},
-	}
-	if l := s.Spec.LLMSettings; l != nil {
-		env = append(env, corev1.EnvVar{Name: "LLM_MODEL", Value: l.Model},
-			corev1.EnvVar{Name: "LLM_TEMPERATURE", Value: "0.7"}, corev1.EnvVar{Name: "LLM_MAX_TOKENS", Value: fmt.Sprint(*l.MaxTokens)})
-	}
-	for k, v := range s.Spec.EnvironmentVariables {
-		env = append(env, corev1.EnvVar{Name: k, Value: v})
-	}
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: s.Name + "-runner", Namespace: s.Namespace, Labels: v1alpha1.RunnerLabels(s.Name),
-			OwnerReferences: []metav1.OwnerReference{{APIVersion: v1alpha1.GroupVersion.String(), Kind: v1alpha1.KindAgenticSession,
-				Name: s.Name, UID: s.UID, Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}},
-		},
-		Spec: corev1.PodSpec{
-			RestartPolicy: corev1.RestartPolicyNever, NodeName: fmt.Sprintf("worker-%d", node%12),
-			AutomountServiceAccountToken: ptr.To(false),
-			Containers: []corev1.Container{{
-				Name: "ambient-code-runner", Image: "quay.io/ambient_code/vteam_claude_runner:latest", Env: env,
-				EnvFrom:      []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "ambient-runner-secrets"}}}},
-				Ports:        []corev1.ContainerPort{{Name: "agui", ContainerPort: 8001, Protocol: corev1.ProtocolTCP}},
-				Resources:    resources("500m", "1Gi", "2", "4Gi"),
-				VolumeMounts: []corev1.VolumeMount{{Name: "workspace", MountPath: "/workspace"}},
-				SecurityContext: &corev1.SecurityContext{AllowPrivilegeEscalation: ptr.To(false),
-					Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}},
-			}},
-			Volumes: []corev1.Volume{{Name: "workspace", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}},
-		},
-	}
+	pod := runnerpod.Build(runnerpod.Inputs{
+		Session: s, Config: Platform, Runtime: Runtime,
+		Owner: metav1.OwnerReference{APIVersion: v1alpha1.GroupVersion.String(), Kind: v1alpha1.KindAgenticSession,
+			Name: s.Name, UID: s.UID, Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)},
+		TokenSecret: v1alpha1.TokenSecretName(s.Name),
+		Resume:      s.Status.StartTime != nil && s.Annotations[v1alpha1.AnnotationForceExecutePrompt] != v1alpha1.ValueTrue,
+	})
+	pod.Spec.NodeName = fmt.Sprintf("worker-%d", node%12)
 	return pod
 }
 
-// RunnerPodStatus is the status a kubelet would have written for a runner pod of a
-// session in phase p.
-func RunnerPodStatus(p v1alpha1.Phase, node int, started time.Time) corev1.PodStatus {
+// RunnerPodStatus is the status a kubelet would have written for runner pod pod of a
+// session in phase p: init-hydrate done, every container running (or still being
+// created while the session is not Running).
+func RunnerPodStatus(pod *corev1.Pod, p v1alpha1.Phase, node int, started time.Time) corev1.PodStatus {
 	running := p == v1alpha1.PhaseRunning
-	return podStatus([]string{"ambient-code-runner"}, "quay.io/ambient_code/vteam_claude_runner:latest", running, node, started)
+	names := make([]string, len(pod.Spec.Containers))
+	for n, c := range pod.Spec.Containers {
+		names[n] = c.Name
+	}
+	st := podStatus(names, pod.Spec.Containers[0].Image, running, node, started)
+	at := metav1.NewTime(started.UTC().Truncate(time.Second))
+	for n, c := range pod.Spec.InitContainers {
+		st.InitContainerStatuses = append(st.InitContainerStatuses, corev1.ContainerStatus{Name: c.Name, Image: c.Image, ImageID: c.Image,
+			ContainerID: fmt.Sprintf("cri-o://%064x", node*7919+n+1000),
+			State:       corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "Completed", StartedAt: at, FinishedAt: at}}})
+	}
+	return st
 }
 
 // SystemPodName is the name of system pod k.
@@ -193,12 +194,4 @@ func podStatus(containers []string, image string, running bool, k int, started t
 		st.ContainerStatuses = append(st.ContainerStatuses, cs)
 	}
 	return st
-}
-
-func reposJSON(repos []v1alpha1.RepoSpec) string {
-	parts := make([]string, len(repos))
-	for n, r := range repos {
-		parts[n] = fmt.Sprintf(`{"url":%q,"branch":%q}`, r.URL, r.Branch)
-	}
-	return "[" + strings.Join(parts, ",") + "]"
 }

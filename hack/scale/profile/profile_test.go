@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
@@ -87,6 +88,30 @@ func TestPodsLookLikeTheirKind(t *testing.T) {
 	require.Len(t, runner.OwnerReferences, 1)
 	assert.Equal(t, s.UID, runner.OwnerReferences[0].UID)
 	assert.True(t, *runner.OwnerReferences[0].Controller)
+	var names []string
+	for _, ctr := range append(runner.Spec.InitContainers, runner.Spec.Containers...) {
+		names = append(names, ctr.Name)
+	}
+	assert.Equal(t, []string{"init-hydrate", "ambient-code-runner", "state-sync"}, names, "the operator's full pod (runnerpod.Build)")
+	assert.GreaterOrEqual(t, len(runner.Spec.Containers[0].Env), 30)
+	assert.Equal(t, runner, RunnerPod(s, 0), "deterministic")
+	st := RunnerPodStatus(runner, v1alpha1.PhaseRunning, 0, time.Now())
+	assert.Len(t, st.ContainerStatuses, 2)
+	assert.Len(t, st.InitContainerStatuses, 1)
+
+	id := RunnerIdentity(s, 0, time.Unix(0, 0))
+	assert.Equal(t, id, RunnerIdentity(s, 0, time.Unix(0, 0)), "deterministic")
+	assert.Equal(t, "ambient-session-"+s.Name, id.ServiceAccount.Name)
+	assert.Equal(t, "ambient-session-"+s.Name+"-rb", id.RoleBinding.Name)
+	assert.Equal(t, "ambient-code-runner", id.RoleBinding.RoleRef.Name)
+	assert.Equal(t, v1alpha1.TokenSecretName(s.Name), id.TokenSecret.Name)
+	assert.Greater(t, len(id.TokenSecret.Data["k8s-token"]), 700)
+	assert.NotEmpty(t, id.TokenSecret.Data["agui-token"])
+	for _, o := range []metav1.Object{id.ServiceAccount, id.RoleBinding, id.TokenSecret} {
+		require.Len(t, o.GetOwnerReferences(), 1)
+		assert.Equal(t, s.UID, o.GetOwnerReferences()[0].UID)
+		assert.True(t, *o.GetOwnerReferences()[0].Controller)
+	}
 
 	for k := range 50 {
 		p := SystemPod(c, k)

@@ -10,7 +10,6 @@ import (
 	"github.com/ambient-code/agentic-operator/hack/scale/bench"
 	"github.com/ambient-code/agentic-operator/hack/scale/heap"
 	"github.com/ambient-code/agentic-operator/hack/scale/webhookload"
-	"github.com/ambient-code/agentic-operator/operator/archive"
 )
 
 const mib = 1 << 20
@@ -82,13 +81,6 @@ func noLists(res *bench.Results) Goal {
 	g.Measured = fmt.Sprintf("in a %s window the operator sent %s; the API server served %s", w.Duration, lists(own), floatsMap(w.APIServerLists))
 	if w.APIServerLists["services"] > 0 && own["services"] == 0 {
 		g.Measured += " (services: kube-apiserver's own NodePort repair loop lists every Service every 3 minutes)"
-	}
-	if w.Duration < archive.DefaultSweepInterval {
-		archived := ref.Counts.Sessions - ref.Counts.Active
-		g.Measured += fmt.Sprintf("; the window is shorter than the archive sweep's %s interval: over 10 minutes its 2 passes would add about %d metadata-only LIST pages",
-			archive.DefaultSweepInterval, 2*((archived+archive.DefaultPageSize-1)/archive.DefaultPageSize))
-	} else if own["agenticsessions"] > 0 {
-		g.Measured += "; the agenticsessions LISTs are the archive sweep's metadata-only pages (the archive backstop, every 5 minutes)"
 	}
 	g.Met = ptr(len(own) == 0)
 	return g

@@ -27,6 +27,7 @@ func Markdown(res *bench.Results, links Links) string {
 		"Raw figures: [`%s`](%s). Issue 6 (\"Measured at the scale that OOMKilled the platform\").\n\n",
 		res.Started.UTC().Format("2006-01-02 15:04 MST"), res.Took.Round(time.Second), links.Results, links.Results)
 	writeGoals(&b, res)
+	writeStarts(&b, res)
 	writeMachine(&b, res)
 	writeMethod(&b, res)
 	writeProfile(&b, res)
@@ -59,6 +60,70 @@ func writeGoals(b *strings.Builder, res *bench.Results) {
 	b.WriteString("\n")
 }
 
+// writeStarts renders the operator's requests per session start.
+func writeStarts(b *strings.Builder, res *bench.Results) {
+	st := res.Starts
+	if st == nil || st.Sessions == 0 {
+		return
+	}
+	fmt.Fprintf(b, "## Requests per session start\n\nThe shipped operator's own API requests while %d new sessions in %s went to Running "+
+		"(%d reached it, the last after %s; counted over %s", st.Sessions, st.Namespace, st.Running, st.ToRunning.Round(10*time.Millisecond),
+		st.Window.Round(10*time.Millisecond))
+	if !st.Quiet {
+		b.WriteString(", the operator never fell silent for 3 s, so background requests are included")
+	}
+	fmt.Fprintf(b, "). Per start: **%s creates** (%s), **%s gets**, **%s patches**, **%s updates**, **%s token requests** (`create serviceaccounts/token`), %s LISTs.\n\n",
+		perStart(st, verbIs("create", "serviceaccounts/token")), createsOf(st), perStart(st, verbIs("get", "")), perStart(st, verbIs("patch", "")),
+		perStart(st, verbIs("update", "")), perStart(st, func(k string) bool { return k == "create serviceaccounts/token" }), perStart(st, verbIs("list", "")))
+	if len(st.Phases) > 0 {
+		fmt.Fprintf(b, "Not every session reached Running; final phases: %s.\n\n", requests(st.Phases))
+	}
+	b.WriteString("| request | total | per start |\n|---|---|---|\n")
+	for _, k := range slices.Sorted(maps.Keys(st.Requests)) {
+		fmt.Fprintf(b, "| `%s` | %d | %.2f |\n", k, st.Requests[k], float64(st.Requests[k])/float64(st.Sessions))
+	}
+	if len(st.Background) > 0 {
+		fmt.Fprintf(b, "\nIn the 3 s before the first create (background, not counted above): %s.\n", requests(st.Background))
+	}
+	b.WriteString("\n")
+}
+
+// verbIs matches "verb resource" keys of verb, except the one named by but.
+func verbIs(verb, but string) func(string) bool {
+	return func(k string) bool { return strings.HasPrefix(k, verb+" ") && k != but }
+}
+
+func perStart(st *bench.Starts, match func(string) bool) string {
+	var n int
+	for k, v := range st.Requests {
+		if match(k) {
+			n += v
+		}
+	}
+	return fmt.Sprintf("%.2f", float64(n)/float64(st.Sessions))
+}
+
+// createsOf lists the resources created, per start.
+func createsOf(st *bench.Starts) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(st.Requests)) {
+		if r, ok := strings.CutPrefix(k, "create "); ok && r != "serviceaccounts/token" {
+			parts = append(parts, fmt.Sprintf("%s %.2f", r, float64(st.Requests[k])/float64(st.Sessions)))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func startsCount(res *bench.Results) int {
+	if res.Starts == nil {
+		return 0
+	}
+	return res.Starts.Sessions
+}
+
 func writeMachine(b *strings.Builder, res *bench.Results) {
 	m := res.Machine
 	fmt.Fprintf(b, "## Machine\n\n| | |\n|---|---|\n| CPUs (`nproc`) | %d |\n| CPU | %s |\n| memory | %.1f GiB |\n"+
@@ -73,9 +138,17 @@ func writeMethod(b *strings.Builder, res *bench.Results) {
 - **Profile** (the vteam-uat cluster shape, built by hack/scale/profile): at 1x %s. Sessions carry a
   prompt of 200 B to 3 KB (log-uniform), 1-3 repos, llmSettings, env vars, userContext, and a status
   with phase, times, reconciledRepos and 8-12 conditions (one per type); each is created by one field
-  manager and its status written by another, so managedFields hold two entries. Runner pods belong to
-  active sessions; system pods have 2-4 containers with env, mounts, probes. No kubelet runs: the
-  loader writes pod status. Loading uses %d requests in flight, protobuf for core types.
+  manager and its status written by another, so managedFields hold two entries. Each active session
+  has what the shipped operator creates for it: its runner pod built by operator/runnerpod.Build from
+  the inputs the operator resolves on these projects (platformconfig.FromEnv with an empty
+  environment, the default runtime: init-hydrate, ambient-code-runner with its ~40 env vars,
+  state-sync, volumes; labels and the session as controller), and its identity as
+  operator/runneridentity makes it (ServiceAccount ambient-session-<s>, RoleBinding
+  ambient-session-<s>-rb to ClusterRole ambient-code-runner, Secret ambient-runner-token-<s> with
+  k8s-token and agui-token, all controlled by the session). Every managed project holds Secret
+  ambient-runner-secrets. System pods have 2-4 containers with env, mounts, probes. No kubelet runs
+  for the profile: the loader writes pod status. Loading uses %d requests in flight, protobuf for
+  core types.
 - **Heap**: each configuration runs in a child process of its own against the loaded API server.
   Baseline = runtime.MemStats.HeapInuse after two GCs just before the configuration starts; sync =
   time until its informers have synced; then it settles (every work queue empty and idle for %s);
@@ -86,9 +159,16 @@ func writeMethod(b *strings.Builder, res *bench.Results) {
   cmd/operator's defaults: its real cache options and every reconciler.
 - **LIST window**: after settling, the shipped operator is watched for %s (10 minutes
   unless the -list-window flag changes it): the API server's
-  apiserver_request_total{verb="LIST"} before and after, and the operator's own requests. The archive
-  sweep lists archived sessions, metadata only, in pages of 500, every 5 minutes from start;
-  a window shorter than that does not see it.
+  apiserver_request_total{verb="LIST"} before and after, and the operator's own requests (counted by
+  a transport wrapper, verb and resource as the API server names them). Archived sessions are
+  watched, metadata only; the watcher lists them (in pages of 500) only at start, after a 410 and
+  for a namespace that becomes managed, so nothing periodic lists.
+- **Session starts**: the shipped operator runs in the benchmark's process at the last point, its
+  requests counted by the same transport wrapper, beside test/kubeletsim's Simulator (checking each
+  runner pod as a kubelet and the runner would, then running it) for the new sessions only; %d
+  sessions are created as the backend creates them (spec only) in one managed namespace, and the
+  operator's requests are counted from the first create until all are Running and the operator
+  has sent nothing for 3 s.
 - **Webhook latency**: bin/webhook over TLS on loopback, and a floor server (same certificate, TLS
   1.2+, HTTP/1.1 only) that reads the body and answers a constant AdmissionReview, each its own
   process. An open-loop generator sends reviews at a fixed rate for %s after %s of warm-up, each
@@ -102,7 +182,7 @@ func writeMethod(b *strings.Builder, res *bench.Results) {
 - **Churn**: one session, then %d status writes, each a JSON patch appending a condition of one of the
   platform's 8 types; the stored object is read back as JSON at %v writes, with and without the webhook.
 
-`, res.Config.Base, c.Concurrency, c.Quiet, c.Samples, c.SampleInterval, c.ListWindow, c.RateDuration, c.Warmup,
+`, res.Config.Base, c.Concurrency, c.Quiet, c.Samples, c.SampleInterval, c.ListWindow, startsCount(res), c.RateDuration, c.Warmup,
 		c.RunnerPods, c.ChurnWrites, c.ChurnCheckpoints)
 	for _, name := range slices.Sorted(maps.Keys(res.Describe)) {
 		fmt.Fprintf(b, "- `%s`: %s.\n", name, res.Describe[name])
@@ -114,9 +194,9 @@ func writeProfile(b *strings.Builder, res *bench.Results) {
 	b.WriteString("## Profile loaded\n\n| point | namespaces (managed) | sessions (active) | pods (runner + system) | sessions' raw JSON | mean / max per session | created | load time | writes/s |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, p := range res.Points {
 		c, l := p.Counts, p.Load
-		fmt.Fprintf(b, "| %s | %d (%d) | %d (%d) | %d (%d + %d) | %.1f MB | %.0f B / %d B | %d sessions, %d pods | %s | %.0f |\n",
+		fmt.Fprintf(b, "| %s | %d (%d) | %d (%d) | %d (%d + %d) | %.1f MB | %.0f B / %d B | %d sessions, %d runner identities, %d pods | %s | %.0f |\n",
 			p.Label, c.Namespaces, c.Managed, c.Sessions, c.Active, c.Pods(), c.Active, c.SystemPods,
-			float64(p.Sessions.Total)/1e6, p.Sessions.Mean(), p.Sessions.Max, l.Sessions, l.RunnerPods+l.SystemPods,
+			float64(p.Sessions.Total)/1e6, p.Sessions.Mean(), p.Sessions.Max, l.Sessions, l.Identities, l.RunnerPods+l.SystemPods,
 			l.Duration.Round(100*time.Millisecond), float64(l.Requests)/max(l.Duration.Seconds(), 1e-9))
 	}
 	b.WriteString("\nLoads are incremental: each point adds what the previous one lacks; the system-pod point's extra pods are deleted before the sessions grow.\n\n")

@@ -75,12 +75,17 @@ func TestSmoke(t *testing.T) {
 		assert.NotEmpty(t, res.Archive.Restarts[how], "restart requests %s", how)
 	}
 
+	require.NotNil(t, res.Starts, "session starts counted")
+	assert.Equal(t, cfg.SessionStarts, res.Starts.Running, "every new session reached Running (phases %v)", res.Starts.Phases)
+	assert.Positive(t, res.Starts.Requests["create pods"], "the operator created runner pods")
+	assert.Positive(t, res.Starts.Requests["create serviceaccounts/token"], "the operator minted tokens")
+
 	img, err := report.Plot(res)
 	require.NoError(t, err)
 	_, err = png.Decode(bytes.NewReader(img))
 	require.NoError(t, err, "the plot is a PNG")
 	doc := report.Markdown(res, report.Links{Plot: "heap.png", Results: "results.json"})
-	for _, section := range []string{"## Goals", "## Machine", "## Operator heap", "## Webhook latency", "## Stored session size under churn", "## Archiving"} {
+	for _, section := range []string{"## Goals", "## Machine", "## Operator heap", "## Webhook latency", "## Stored session size under churn", "## Archiving", "## Requests per session start"} {
 		assert.Contains(t, doc, section)
 	}
 }
