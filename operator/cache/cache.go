@@ -13,14 +13,16 @@
 //   - Namespaces labelled ambient-code.io/managed=true, identity and phase only;
 //   - AgenticSessions not labelled ambient-code.io/archived, and ProjectSettings,
 //     as typed objects;
-//   - the operator's own runner Services and groupAccess RoleBindings, by label,
-//     as identity and controller reference only, so that their deletion or change
-//     wakes the owner's reconcile (drift repair).
+//   - the operator's own runner Services, by label, as identity and controller
+//     reference only, so that their deletion or change wakes the session's
+//     reconcile (drift repair).
 //
 // Nothing else: Secrets, ConfigMaps and ServiceAccounts are read straight from
-// the API server or written blind, so are Services and RoleBindings (the
-// reconcilers check their spec, which the watch's copies do not hold), and a
-// cached read of any other kind fails with ErrResourceNotCached instead of
+// the API server or written blind, so are Services (the reconciler checks their
+// spec, which the watch's copies do not hold). What each project gets
+// (RoleBindings, LimitRange, ServiceAccount, NetworkPolicy: several per managed
+// namespace) is not cached either but kept as fingerprints by operator/ledger.
+// A cached read of any other kind fails with ErrResourceNotCached instead of
 // quietly starting a cluster-wide informer.
 package cache
 
@@ -62,20 +64,11 @@ func Options(scheme *runtime.Scheme, s Scope) crcache.Options {
 			// watch sends a delete when an object stops matching (operator/archive).
 			&v1alpha1.AgenticSession{}:  {Label: v1alpha1.NotArchivedSelector()},
 			&v1alpha1.ProjectSettings{}: {},
-			// Watched so that a deleted or edited runner Service or group
-			// RoleBinding is repaired at once, and kept as identity and owner
-			// only; reads of them still go to the API server (Uncached), and only
-			// the operator's own, by label, are watched.
+			// Watched so that a deleted or edited runner Service is repaired at
+			// once, and kept as identity and owner only; reads of them still go
+			// to the API server (Uncached), and only the operator's own, by
+			// label, are watched.
 			&corev1.Service{}: {Label: v1alpha1.RunnerServiceSelector(), Transform: OwnerOnly},
-			// What each project gets, by the managed label the operator gives
-			// it (as namespaces carry it): the group and trigger RoleBindings,
-			// the LimitRange, the trigger's ServiceAccount and the runner
-			// NetworkPolicy. A project's reconcile (every one at start-up) reads
-			// them here, so it costs no request when they are in place.
-			&rbacv1.RoleBinding{}:         {Label: v1alpha1.ManagedNamespaceSelector(), Transform: OwnerOnly},
-			&corev1.LimitRange{}:          {Label: v1alpha1.ManagedNamespaceSelector(), Transform: OwnerOnly},
-			&corev1.ServiceAccount{}:      {Label: v1alpha1.ManagedNamespaceSelector(), Transform: OwnerOnly},
-			&networkingv1.NetworkPolicy{}: {Label: v1alpha1.ManagedNamespaceSelector(), Transform: OwnerOnly},
 		},
 	}
 	if s.Namespace != "" {
@@ -88,14 +81,15 @@ func Options(scheme *runtime.Scheme, s Scope) crcache.Options {
 }
 
 // Uncached lists the kinds the operator reads from the API server directly (or
-// only writes). Services and RoleBindings also have an informer, which no read
-// uses: it only wakes their owners (see Options).
+// only writes). Services also have an informer, which no read uses: it only
+// wakes their sessions (see Options).
 func Uncached() []client.Object {
 	return []client.Object{
 		&corev1.Secret{},
 		&corev1.ConfigMap{},
 		&corev1.Service{},
 		&corev1.ServiceAccount{},
+		&corev1.LimitRange{},
 		&rbacv1.RoleBinding{},
 		&networkingv1.NetworkPolicy{},
 	}

@@ -18,7 +18,7 @@ func TestOptions(t *testing.T) {
 	assert.True(t, opts.ReaderFailOnMissingInformer)
 	assert.NotNil(t, opts.DefaultTransform)
 	assert.Empty(t, opts.DefaultNamespaces)
-	require.Len(t, opts.ByObject, 9, "pods, namespaces, sessions, ProjectSettings, the operator's Services, RoleBindings, LimitRanges, ServiceAccounts and NetworkPolicies, nothing else")
+	require.Len(t, opts.ByObject, 5, "pods, namespaces, sessions, ProjectSettings and the operator's Services, nothing else (project objects are in operator/ledger)")
 
 	kinds := map[string]string{}
 	for obj, by := range opts.ByObject {
@@ -37,10 +37,6 @@ func TestOptions(t *testing.T) {
 		"*v1alpha1.AgenticSession":  "!ambient-code.io/archived",
 		"*v1alpha1.ProjectSettings": "",
 		"*v1.Service":               "app=ambient-code-runner",
-		"*v1.RoleBinding":           "ambient-code.io/managed=true",
-		"*v1.LimitRange":            "ambient-code.io/managed=true",
-		"*v1.ServiceAccount":        "ambient-code.io/managed=true",
-		"*v1.NetworkPolicy":         "ambient-code.io/managed=true",
 	}, kinds)
 
 	runner := labels.Set(v1alpha1.RunnerLabels("s"))
@@ -67,7 +63,7 @@ func TestClientOptionsBypassTheCacheForUncachedKinds(t *testing.T) {
 	for _, o := range opts.Cache.DisableFor {
 		got = append(got, typeName(o))
 	}
-	assert.ElementsMatch(t, []string{"*v1.Secret", "*v1.ConfigMap", "*v1.Service", "*v1.ServiceAccount", "*v1.RoleBinding", "*v1.NetworkPolicy"}, got)
+	assert.ElementsMatch(t, []string{"*v1.Secret", "*v1.ConfigMap", "*v1.Service", "*v1.ServiceAccount", "*v1.LimitRange", "*v1.RoleBinding", "*v1.NetworkPolicy"}, got)
 }
 
 func typeName(o client.Object) string { return fmt.Sprintf("%T", o) }

@@ -2,8 +2,6 @@ package cache
 
 import (
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -96,28 +94,6 @@ func runnerLabels(l map[string]string) map[string]string {
 	return out
 }
 
-// ownedLabels returns the labels of l the Service and RoleBinding watches
-// select on, nil when there are none.
-func ownedLabels(l map[string]string) map[string]string {
-	var out map[string]string
-	for _, k := range []string{v1alpha1.LabelApp, v1alpha1.LabelGroupAccess, v1alpha1.LabelManaged} {
-		if v, ok := l[k]; ok {
-			if out == nil {
-				out = make(map[string]string, 1)
-			}
-			out[k] = v
-		}
-	}
-	return out
-}
-
-// isProjectSettings reports whether ref names a ProjectSettings, in any version
-// of its group.
-func isProjectSettings(ref *metav1.OwnerReference) bool {
-	gv, err := schema.ParseGroupVersion(ref.APIVersion)
-	return err == nil && gv.Group == v1alpha1.GroupVersion.Group && ref.Kind == v1alpha1.KindProjectSettings
-}
-
 // isSession reports whether ref names an AgenticSession, in any version of its
 // group. The UID is not checked here: the reconciler compares it with the
 // session's own.
@@ -160,52 +136,24 @@ func SlimNamespace(obj any) (any, error) {
 	return ns, nil
 }
 
-// OwnerOnly keeps of a runner Service or group RoleBinding only what its watch
-// needs to wake the owner's reconcile: identity, deletionTimestamp and the
-// controller reference, and the label it was selected by; and, of a RoleBinding a ProjectSettings controls, its
-// roleRef and subjects, which the ProjectSettings reconciler compares. Services
-// are read from the API server (Uncached), so their spec, and everyone's labels
-// and annotations, would be dead weight.
+// OwnerOnly keeps of a runner Service only what its watch needs to wake the
+// session's reconcile: identity, deletionTimestamp and the controller
+// reference. Services are read from the API server (Uncached), so their spec,
+// labels and annotations would be dead weight.
 // A typed informer with this transform rather than a metadata-only one, whose
 // event filter goroutine outlives a stopped manager (apimachinery's watch.Filter
 // blocks sending to a reader that has gone).
 func OwnerOnly(obj any) (any, error) {
-	m, err := meta.Accessor(obj)
-	if err != nil {
+	svc, ok := obj.(*corev1.Service)
+	if !ok {
 		return StripObject(obj)
 	}
-	kept := metav1.ObjectMeta{Name: m.GetName(), Namespace: m.GetNamespace(), UID: m.GetUID(),
-		ResourceVersion: m.GetResourceVersion(), DeletionTimestamp: m.GetDeletionTimestamp(),
-		// The labels the watches select on, so that a List from the cache by
-		// the same selector finds the object.
-		Labels: ownedLabels(m.GetLabels())}
-	if ref := metav1.GetControllerOfNoCopy(m); ref != nil {
+	kept := &corev1.Service{TypeMeta: svc.TypeMeta, ObjectMeta: metav1.ObjectMeta{Name: svc.Name, Namespace: svc.Namespace,
+		UID: svc.UID, ResourceVersion: svc.ResourceVersion, DeletionTimestamp: svc.DeletionTimestamp}}
+	if ref := metav1.GetControllerOfNoCopy(svc); ref != nil {
 		kept.OwnerReferences = []metav1.OwnerReference{*ref}
 	}
-	switch o := obj.(type) {
-	case *corev1.Service:
-		return &corev1.Service{TypeMeta: o.TypeMeta, ObjectMeta: kept}, nil
-	case *corev1.LimitRange:
-		return &corev1.LimitRange{TypeMeta: o.TypeMeta, ObjectMeta: kept}, nil
-	case *corev1.ServiceAccount:
-		return &corev1.ServiceAccount{TypeMeta: o.TypeMeta, ObjectMeta: kept}, nil
-	case *networkingv1.NetworkPolicy:
-		slim := &networkingv1.NetworkPolicy{TypeMeta: o.TypeMeta, ObjectMeta: kept}
-		if ref := metav1.GetControllerOfNoCopy(m); ref != nil && isProjectSettings(ref) {
-			// Compared from the cache so that drift is repaired without a read.
-			slim.Spec = o.Spec
-		}
-		return slim, nil
-	case *rbacv1.RoleBinding:
-		slim := &rbacv1.RoleBinding{TypeMeta: o.TypeMeta, ObjectMeta: kept}
-		if ref := metav1.GetControllerOfNoCopy(m); ref != nil && isProjectSettings(ref) {
-			// The ProjectSettings reconciler compares these from the cache
-			// instead of listing bindings from the API server per project.
-			slim.RoleRef, slim.Subjects = o.RoleRef, o.Subjects
-		}
-		return slim, nil
-	}
-	return StripObject(obj)
+	return kept, nil
 }
 
 var (

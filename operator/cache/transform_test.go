@@ -7,8 +7,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -179,7 +177,7 @@ func TestOptionsUseTheSlimTransforms(t *testing.T) {
 	opts := Options(nil, Scope{})
 	for obj, by := range opts.ByObject {
 		switch obj.(type) {
-		case *corev1.Pod, *corev1.Namespace, *corev1.Service, *rbacv1.RoleBinding, *corev1.LimitRange, *corev1.ServiceAccount, *networkingv1.NetworkPolicy:
+		case *corev1.Pod, *corev1.Namespace, *corev1.Service:
 			assert.NotNil(t, by.Transform, "%T has its own transform", obj)
 		default:
 			assert.Nil(t, by.Transform, "%T falls back to the default transform", obj)
@@ -235,32 +233,18 @@ func TestOwnerOnlyKeepsIdentityAndController(t *testing.T) {
 		Labels: map[string]string{"app": "ambient-code-runner", "filler": "x"}, Annotations: map[string]string{"a": "b"},
 		Finalizers: []string{"f"}, OwnerReferences: []metav1.OwnerReference{{Kind: "Other", Name: "o", Controller: &other}, owner}}
 	want := metav1.ObjectMeta{Name: "session-s", Namespace: "ns", UID: "u2", ResourceVersion: "7",
-		Labels: map[string]string{"app": "ambient-code-runner"}, OwnerReferences: []metav1.OwnerReference{owner}}
+		OwnerReferences: []metav1.OwnerReference{owner}}
 
 	svc, err := OwnerOnly(&corev1.Service{ObjectMeta: meta, Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "evil.example"}})
 	require.NoError(t, err)
-	assert.Equal(t, &corev1.Service{ObjectMeta: want}, svc)
-
-	rb, err := OwnerOnly(&rbacv1.RoleBinding{ObjectMeta: meta, Subjects: []rbacv1.Subject{{Kind: "Group", Name: "devs"}}})
-	require.NoError(t, err)
-	assert.Equal(t, &rbacv1.RoleBinding{ObjectMeta: want}, rb)
+	assert.Equal(t, &corev1.Service{ObjectMeta: want}, svc, "labels, annotations, finalizers, other owners and the spec go")
 
 	again, err := OwnerOnly(svc)
 	require.NoError(t, err)
 	assert.Equal(t, svc, again, "idempotent, as client-go asks of a transform")
-}
 
-func TestOwnerOnlyKeepsWhatTheProjectReconcilerCompares(t *testing.T) {
-	ctrl := true
-	owner := metav1.OwnerReference{APIVersion: "vteam.ambient-code/v1alpha1", Kind: "ProjectSettings", Name: "projectsettings", UID: "p1", Controller: &ctrl}
-	role := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "ambient-project-edit"}
-	subjects := []rbacv1.Subject{{Kind: "Group", APIGroup: rbacv1.GroupName, Name: "devs"}}
-	in := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "devs-edit", Namespace: "ns", UID: "b1",
-		Labels: map[string]string{"ambient-code.io/group-access": "true"}, OwnerReferences: []metav1.OwnerReference{owner}},
-		RoleRef: role, Subjects: subjects}
-	out, err := OwnerOnly(in)
+	// Another kind falls back to StripObject.
+	out, err := OwnerOnly(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "c", ManagedFields: managedFields}, Data: map[string]string{"k": "v"}})
 	require.NoError(t, err)
-	assert.Equal(t, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "devs-edit", Namespace: "ns", UID: "b1",
-		Labels:          map[string]string{"ambient-code.io/group-access": "true"},
-		OwnerReferences: []metav1.OwnerReference{owner}}, RoleRef: role, Subjects: subjects}, out)
+	assert.Equal(t, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "c"}, Data: map[string]string{"k": "v"}}, out)
 }

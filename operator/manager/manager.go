@@ -17,6 +17,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
@@ -197,8 +198,14 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err := (&project.NamespaceReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the namespace controller: %w", err)
 	}
+	// A project's objects are kept as fingerprints (operator/ledger), not in
+	// the cache: several per managed namespace, hundreds of namespaces.
+	projectObjects, err := kubernetes.NewForConfigAndClient(protobuf(mgr.GetConfig()), mgr.GetHTTPClient())
+	if err != nil {
+		return nil, fmt.Errorf("building the project objects' client: %w", err)
+	}
 	settings := &project.SettingsReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder(EventSource),
-		Owned: mgr.GetCache(), Live: mgr.GetAPIReader(),
+		Owned: project.NewOwned(projectObjects, opts.Scope.Namespace), Live: mgr.GetAPIReader(),
 		BackendNamespace: opts.Runner.Platform.BackendNamespace, TriggerClusterRole: opts.TriggerClusterRole}
 	if err := settings.SetupWithManager(mgr, gate); err != nil {
 		return nil, fmt.Errorf("setting up the ProjectSettings controller: %w", err)
@@ -255,4 +262,13 @@ func cacheSynced(c crcache.Cache) healthz.Checker {
 		}
 		return nil
 	}
+}
+
+// protobuf returns a copy of cfg that asks for the built-in kinds as protobuf,
+// cheaper to decode than JSON.
+func protobuf(cfg *rest.Config) *rest.Config {
+	cfg = rest.CopyConfig(cfg)
+	cfg.ContentType = runtime.ContentTypeProtobuf
+	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+	return cfg
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/operator/ledger"
 	"github.com/ambient-code/agentic-operator/operator/scope"
 )
 
@@ -44,13 +44,12 @@ type SettingsReconciler struct {
 	// (a binding the ProjectSettings does not control does not wake it); zero
 	// means DefaultConflictRecheck.
 	ConflictRecheck time.Duration
-	// Owned reads what the reconciler owns, the group RoleBindings and the
-	// LimitRange: the manager's cache, which watches them by label and keeps, of
-	// bindings a ProjectSettings controls, identity, roleRef and subjects, so
-	// that a reconcile (every project's, at start-up) costs no request when
-	// nothing changed. Nil means Client, from the API server. Writes and the
-	// by-name read of an unlabelled binding go to Client.
-	Owned client.Reader
+	// Owned is the ledger of what the reconciler owns (group and trigger
+	// RoleBindings, LimitRange, the trigger's ServiceAccount, the NetworkPolicy),
+	// watched by label and kept as fingerprints, so that a reconcile (every
+	// project's, at start-up) costs no request when nothing changed. Required.
+	// Writes and the reads of objects not in place go to Client and Live.
+	Owned *Owned
 	// Live reads, from the API server, the objects of the project's names that
 	// already existed when created; nil means Client.
 	Live client.Reader
@@ -60,13 +59,6 @@ type SettingsReconciler struct {
 	// TriggerClusterRole is what the scheduled-session trigger's RoleBinding
 	// grants; empty means DefaultTriggerClusterRole.
 	TriggerClusterRole string
-}
-
-func (r *SettingsReconciler) owned() client.Reader {
-	if r.Owned != nil {
-		return r.Owned
-	}
-	return r.Client
 }
 
 // DefaultConflictRecheck: a few minutes keeps a conflicted project at one
@@ -89,24 +81,20 @@ func (r *SettingsReconciler) Reconcile(ctx context.Context, req reconcile.Reques
 	logger := log.FromContext(ctx).WithValues("projectSettings", klog.KObj(ps))
 	ctx = log.IntoContext(ctx, logger)
 
-	var have rbacv1.RoleBindingList
-	if err := r.owned().List(ctx, &have, client.InNamespace(ps.Namespace),
-		client.MatchingLabels{v1alpha1.LabelGroupAccess: v1alpha1.ValueTrue}); err != nil {
-		return reconcile.Result{}, fmt.Errorf("listing group RoleBindings in %s: %w", ps.Namespace, err)
-	}
 	// The label alone proves nothing: only bindings ps controls are its to
 	// repair or delete.
-	existing := make(map[string]*rbacv1.RoleBinding, len(have.Items))
-	for i := range have.Items {
-		if controlledBy(&have.Items[i], ps) {
-			existing[have.Items[i].Name] = &have.Items[i]
+	existing := map[string]ledger.Entry{}
+	for _, e := range r.Owned.GroupBindings.InNamespace(ps.Namespace) {
+		if e.ControlledBy(OwnerReference(ps)) {
+			existing[e.Name] = e
 		}
 	}
 
 	var errs []error
 	bound, taken := 0, 0
 	for _, want := range DesiredBindings(ps) {
-		err := r.ensure(ctx, ps, existing[want.Name], want)
+		have, found := existing[want.Name]
+		err := r.ensure(ctx, ps, have, found, want)
 		switch {
 		case errors.Is(err, errNameTaken):
 			taken++
@@ -119,8 +107,9 @@ func (r *SettingsReconciler) Reconcile(ctx context.Context, req reconcile.Reques
 		delete(existing, want.Name)
 		bound++
 	}
-	for _, stale := range existing {
-		err := r.Client.Delete(ctx, stale, client.Preconditions{UID: &stale.UID})
+	for _, e := range existing {
+		stale := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ps.Namespace, Name: e.Name}}
+		err := r.Client.Delete(ctx, stale, client.Preconditions{UID: &e.UID})
 		if err != nil && !apierrors.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("deleting RoleBinding %s: %w", klog.KObj(stale), err))
 			continue
@@ -177,20 +166,15 @@ func controlledBy(obj metav1.Object, ps *v1alpha1.ProjectSettings) bool {
 		ref.Kind == v1alpha1.KindProjectSettings && ref.Name == ps.Name
 }
 
-// ensureLimitRange creates the project's LimitRange when the cache (Owned,
-// which watches the operator's LimitRanges) has none, so that a reconcile
-// costs no request when it exists; one of that name, whoever made it, is left
-// as it is.
+// ensureLimitRange creates the project's LimitRange when the ledger (which
+// watches the operator's LimitRanges) has none, so that a reconcile costs no
+// request when it exists; one of that name, whoever made it, is left as it is.
 func (r *SettingsReconciler) ensureLimitRange(ctx context.Context, ps *v1alpha1.ProjectSettings) (bool, error) {
 	key := client.ObjectKey{Namespace: ps.Namespace, Name: LimitRangeName}
-	err := r.owned().Get(ctx, key, &corev1.LimitRange{})
-	if err == nil {
+	if _, ok := r.Owned.LimitRanges.Get(key.Namespace, key.Name); ok {
 		return true, nil
 	}
-	if !apierrors.IsNotFound(err) {
-		return false, fmt.Errorf("reading LimitRange %s: %w", key, err)
-	}
-	err = r.Client.Create(ctx, BuildLimitRange(ps))
+	err := r.Client.Create(ctx, BuildLimitRange(ps))
 	switch {
 	case apierrors.IsAlreadyExists(err):
 		return true, nil
@@ -201,12 +185,11 @@ func (r *SettingsReconciler) ensureLimitRange(ctx context.Context, ps *v1alpha1.
 	return true, nil
 }
 
-// ensure makes the RoleBinding want exist as built. have is the labelled binding
-// of that name ps controls, or nil. A binding of that name ps does not control is
-// reported and left alone (errNameTaken).
-func (r *SettingsReconciler) ensure(ctx context.Context, ps *v1alpha1.ProjectSettings, have, want *rbacv1.RoleBinding) error {
-	switch {
-	case have == nil:
+// ensure makes the RoleBinding want exist as built. have is the ledger's entry
+// of the labelled binding of that name ps controls, when found. A binding of
+// that name ps does not control is reported and left alone (errNameTaken).
+func (r *SettingsReconciler) ensure(ctx context.Context, ps *v1alpha1.ProjectSettings, have ledger.Entry, found bool, want *rbacv1.RoleBinding) error {
+	if !found {
 		err := r.Client.Create(ctx, want)
 		if apierrors.IsAlreadyExists(err) {
 			return r.adopt(ctx, ps, want)
@@ -215,10 +198,24 @@ func (r *SettingsReconciler) ensure(ctx context.Context, ps *v1alpha1.ProjectSet
 			log.FromContext(ctx).Info("Created RoleBinding", "roleBinding", klog.KObj(want))
 		}
 		return err
-	case bindingMatches(have, want):
+	}
+	if d, err := bindingContent(want); err == nil && d == have.Content {
 		return nil
 	}
-	return r.replaceBinding(ctx, have, want)
+	// Changed: the ledger holds only a digest, so the binding is read to be
+	// repaired, and checked again (it may have changed hands since).
+	live := &rbacv1.RoleBinding{}
+	if err := r.live().Get(ctx, client.ObjectKeyFromObject(want), live); err != nil {
+		return fmt.Errorf("reading RoleBinding %s: %w", klog.KObj(want), client.IgnoreNotFound(err))
+	}
+	if !controlledBy(live, ps) {
+		r.reportTaken(ctx, ps, live)
+		return fmt.Errorf("RoleBinding %s: %w", klog.KObj(live), errNameTaken)
+	}
+	if bindingMatches(live, want) {
+		return nil
+	}
+	return r.replaceBinding(ctx, live, want)
 }
 
 // adopt labels a RoleBinding of the right name that ps controls but the list by
@@ -269,10 +266,7 @@ func (r *SettingsReconciler) SetupWithManager(mgr ctrl.Manager, gate *scope.Gate
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("projectsettings").
 		For(&v1alpha1.ProjectSettings{}, builder.WithPredicates(singleton, predicate.GenerationChangedPredicate{})).
-		Owns(&rbacv1.RoleBinding{}).
-		Owns(&corev1.LimitRange{}).
-		Owns(&corev1.ServiceAccount{}).
-		Owns(&networkingv1.NetworkPolicy{}).
+		WatchesRawSource(r.Owned.Source).
 		Watches(&corev1.Namespace{}, scope.OnManaged(scope.Named(v1alpha1.ProjectSettingsName))).
 		Complete(gate.Only(v1alpha1.KindProjectSettings, r))
 }

@@ -80,10 +80,8 @@ func managedMeta(ps *v1alpha1.ProjectSettings, name string) metav1.ObjectMeta {
 // control is reported and left alone, and the RBAC is then not ready.
 func (r *SettingsReconciler) ensureTrigger(ctx context.Context, ps *v1alpha1.ProjectSettings) (bool, error) {
 	want := triggerRoleBinding(ps, r.triggerClusterRole())
-	// In place (the cache watches both by label): no request.
-	cachedSA, cachedRB := &corev1.ServiceAccount{}, &rbacv1.RoleBinding{}
-	if r.ownedAndCached(ctx, ps, TriggerName, cachedSA) && r.ownedAndCached(ctx, ps, TriggerName, cachedRB) &&
-		bindingMatches(cachedRB, want) {
+	// In place (the ledger watches both by label): no request.
+	if inPlace(r.Owned.ServiceAccounts, ps, TriggerName, nil, nil) && inPlace(r.Owned.Bindings, ps, TriggerName, bindingContent, want) {
 		return true, nil
 	}
 	sa := triggerServiceAccount(ps)
@@ -118,8 +116,7 @@ func (r *SettingsReconciler) ensureNetworkPolicy(ctx context.Context, ps *v1alph
 		return nil // no backend configured (tests of the groupAccess rules alone)
 	}
 	want := BuildNetworkPolicy(ps, r.BackendNamespace)
-	if cached := (&networkingv1.NetworkPolicy{}); r.ownedAndCached(ctx, ps, NetworkPolicyName, cached) &&
-		apiequality.Semantic.DeepEqual(cached.Spec, want.Spec) {
+	if inPlace(r.Owned.NetworkPolicies, ps, NetworkPolicyName, networkPolicyContent, want) {
 		return nil // in place: no request
 	}
 	have := &networkingv1.NetworkPolicy{}
@@ -141,16 +138,6 @@ func (r *SettingsReconciler) ensureNetworkPolicy(ctx context.Context, ps *v1alph
 	}
 	log.FromContext(ctx).Info("Repaired NetworkPolicy", "networkPolicy", klog.KObj(have))
 	return nil
-}
-
-// ownedAndCached reports whether the cache (Owned) holds an object of name in
-// ps's namespace that ps controls, reading it into obj.
-func (r *SettingsReconciler) ownedAndCached(ctx context.Context, ps *v1alpha1.ProjectSettings, name string, obj client.Object) bool {
-	if r.Owned == nil {
-		return false
-	}
-	err := r.Owned.Get(ctx, client.ObjectKey{Namespace: ps.Namespace, Name: name}, obj)
-	return err == nil && controlledBy(obj, ps)
 }
 
 // createOrRead is ensure.CreateOrRead with the reconciler's writer and live reader.

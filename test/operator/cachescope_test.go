@@ -70,10 +70,15 @@ func operatorRequests(t *testing.T, path string) []request {
 	return out
 }
 
+// bindingSelectors are the ledger's two RoleBinding watches (operator/project):
+// group bindings, and the project's other bindings.
+var bindingSelectors = []string{"ambient-code.io/group-access=true", "ambient-code.io/managed=true,!ambient-code.io/group-access"}
+
 // cacheScope shows from the API server's audit log that the operator, after
 // everything the other parts made it do, watched exactly runner pods, managed
 // namespaces, sessions, archived sessions (metadata only), ProjectSettings and
-// its own labelled Services, RoleBindings and LimitRanges, and listed nothing
+// its own labelled Services, and (the ledger of project objects) RoleBindings,
+// LimitRanges, ServiceAccounts and NetworkPolicies, and listed nothing
 // else: no reconciler lists per namespace. It also shows that a cached read of an
 // unlisted kind fails instead of starting an informer.
 func (s *suite) cacheScope(t *testing.T) {
@@ -96,7 +101,8 @@ func (s *suite) cacheScope(t *testing.T) {
 			allowed := (!r.namespaced && (slices.Contains([]string{"pods", "namespaces", "agenticsessions", "projectsettings"}, r.resource) ||
 				(r.resource == "services" && r.labels == "app=ambient-code-runner") ||
 				(slices.Contains([]string{"rolebindings", "limitranges", "serviceaccounts", "networkpolicies"}, r.resource) &&
-					r.labels == "ambient-code.io/managed=true"))) ||
+					r.labels == "ambient-code.io/managed=true") ||
+				(r.resource == "rolebindings" && slices.Contains(bindingSelectors, r.labels)))) ||
 				(r.resource == "agenticsessions" && r.labels == "ambient-code.io/archived")
 			assert.True(t, allowed, "unexpected list %+v", r)
 		}
@@ -109,7 +115,9 @@ func (s *suite) cacheScope(t *testing.T) {
 		{verb: "watch", resource: "agenticsessions", labels: "ambient-code.io/archived"},
 		{verb: "watch", resource: "projectsettings"},
 		{verb: "watch", resource: "services", labels: "app=ambient-code-runner"},
-		{verb: "watch", resource: "rolebindings", labels: "ambient-code.io/managed=true"},
+		// The project objects' ledger (operator/ledger): fingerprints only.
+		{verb: "watch", resource: "rolebindings", labels: bindingSelectors[0]},
+		{verb: "watch", resource: "rolebindings", labels: bindingSelectors[1]},
 		{verb: "watch", resource: "serviceaccounts", labels: "ambient-code.io/managed=true"},
 		{verb: "watch", resource: "networkpolicies", labels: "ambient-code.io/managed=true"},
 		{verb: "watch", resource: "limitranges", labels: "ambient-code.io/managed=true"},
