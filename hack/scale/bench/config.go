@@ -5,7 +5,9 @@
 package bench
 
 import (
+	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -54,6 +56,9 @@ type Config struct {
 	SessionStarts int
 	// Concurrency bounds the loader's requests in flight.
 	Concurrency int
+	// Phases are the measurements run after the heap points; nil runs them all.
+	// A partial run is for profiling: its report leaves the others' tables empty.
+	Phases map[string]bool
 	// Logs receive the output of child processes, servers and the control plane.
 	Logs io.Writer
 	Log  logr.Logger
@@ -89,3 +94,29 @@ func Smoke(root string) Config {
 	c.Concurrency = 16
 	return c
 }
+
+// The phases after the heap points, as -phases names them.
+const (
+	PhaseStarts  = "starts"
+	PhaseWebhook = "webhook"
+	PhaseArchive = "archive"
+)
+
+// ParsePhases reads a comma-separated list of phase names; "none" is the empty set.
+func ParsePhases(s string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if s == "none" {
+		return out, nil
+	}
+	for _, p := range strings.Split(s, ",") {
+		switch p = strings.TrimSpace(p); p {
+		case PhaseStarts, PhaseWebhook, PhaseArchive:
+			out[p] = true
+		default:
+			return nil, fmt.Errorf("unknown phase %q (want %s, %s or %s)", p, PhaseStarts, PhaseWebhook, PhaseArchive)
+		}
+	}
+	return out, nil
+}
+
+func (c Config) runs(phase string) bool { return c.Phases == nil || c.Phases[phase] }

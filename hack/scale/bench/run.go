@@ -62,14 +62,20 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if err := phase("profile and heap", func() error { return e.points(ctx, res) }); err != nil {
 		return nil, err
 	}
-	if err := phase("session starts", func() error { return e.starts(ctx, res) }); err != nil {
-		return nil, err
+	if cfg.runs(PhaseStarts) {
+		if err := phase("session starts", func() error { return e.starts(ctx, res) }); err != nil {
+			return nil, err
+		}
 	}
-	if err := phase("webhook latency", func() error { return e.webhook(ctx, res) }); err != nil {
-		return nil, err
+	if cfg.runs(PhaseWebhook) {
+		if err := phase("webhook latency", func() error { return e.webhook(ctx, res) }); err != nil {
+			return nil, err
+		}
 	}
-	if err := phase("archive restarts", func() error { return e.restarts(ctx, res) }); err != nil {
-		return nil, err
+	if cfg.runs(PhaseArchive) {
+		if err := phase("archive restarts", func() error { return e.restarts(ctx, res) }); err != nil {
+			return nil, err
+		}
 	}
 	res.Took = time.Since(res.Started)
 	return res, nil
