@@ -31,7 +31,7 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 	rates := fs.String("rates", "", "comma-separated review rates per second (default 500,1000,2000)")
 	profiles := fs.String("heap-profiles", "", "directory for a pprof heap profile of every measured configuration (default: none)")
 	confs := fs.String("configurations", "", "comma-separated cache configurations measured at each point (default naive,scoped,shipped)")
-	phases := fs.String("phases", "", "comma-separated phases after the heap points: starts, webhook, archive (default all; \"none\" for the heap points only)")
+	phases := fs.String("phases", "", "comma-separated phases after the heap points: starts, webhook, archive, active (default all; \"none\" for the heap points only)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

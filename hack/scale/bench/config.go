@@ -54,7 +54,13 @@ type Config struct {
 	// SessionStarts new sessions are started with the shipped operator and the
 	// kubelet simulator, counting the operator's requests (0 skips it).
 	SessionStarts int
-	// Concurrency bounds the loader's requests in flight.
+	// ActiveSessions are the active-session counts the active phase grows to, one
+	// step each, with the shipped operator in a child process and the kubelet
+	// simulator; ActiveLifecycle sessions are then created, run and stopped to count
+	// the operator's requests per lifecycle (empty skips the phase).
+	ActiveSessions  []int
+	ActiveLifecycle int
+	// Concurrency bounds the loader's requests in flight (and the active phase's creates).
 	Concurrency int
 	// Phases are the measurements run after the heap points; nil runs them all.
 	// A partial run is for profiling: its report leaves the others' tables empty.
@@ -75,6 +81,7 @@ func Full(root string) Config {
 		ListWindow: 10 * time.Minute,
 		Rates:      []int{500, 1000, 2000}, RateDuration: 10 * time.Second, Warmup: 2 * time.Second,
 		RunnerPods: 1000, ChurnWrites: 1000, SessionStarts: 20, ChurnCheckpoints: []int{10, 100, 1000},
+		ActiveSessions: []int{1000, 5000}, ActiveLifecycle: 100,
 		Concurrency: 32, Logs: io.Discard, Log: logr.Discard(),
 	}
 }
@@ -91,6 +98,7 @@ func Smoke(root string) Config {
 	c.Rates, c.RateDuration, c.Warmup = []int{200}, time.Second, 200*time.Millisecond
 	c.RunnerPods, c.ChurnWrites, c.ChurnCheckpoints = 20, 20, []int{10, 20}
 	c.SessionStarts = 5
+	c.ActiveSessions, c.ActiveLifecycle = []int{10, 20}, 5
 	c.Concurrency = 16
 	return c
 }
@@ -100,6 +108,7 @@ const (
 	PhaseStarts  = "starts"
 	PhaseWebhook = "webhook"
 	PhaseArchive = "archive"
+	PhaseActive  = "active"
 )
 
 // ParsePhases reads a comma-separated list of phase names; "none" is the empty set.
@@ -110,10 +119,10 @@ func ParsePhases(s string) (map[string]bool, error) {
 	}
 	for _, p := range strings.Split(s, ",") {
 		switch p = strings.TrimSpace(p); p {
-		case PhaseStarts, PhaseWebhook, PhaseArchive:
+		case PhaseStarts, PhaseWebhook, PhaseArchive, PhaseActive:
 			out[p] = true
 		default:
-			return nil, fmt.Errorf("unknown phase %q (want %s, %s or %s)", p, PhaseStarts, PhaseWebhook, PhaseArchive)
+			return nil, fmt.Errorf("unknown phase %q (want %s, %s, %s or %s)", p, PhaseStarts, PhaseWebhook, PhaseArchive, PhaseActive)
 		}
 	}
 	return out, nil

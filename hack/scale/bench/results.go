@@ -29,7 +29,9 @@ type Results struct {
 	Churn   map[string][]churn.Checkpoint
 	Archive Archive // adoption per point, restart latency (archive.go)
 	// Starts are the shipped operator's requests per new session (starts.go).
-	Starts   *Starts `json:",omitempty"`
+	Starts *Starts `json:",omitempty"`
+	// Active is what active sessions cost the shipped operator (active.go).
+	Active   *Active `json:",omitempty"`
 	Phases   map[string]time.Duration
 	Describe map[string]string // configuration name -> description
 }

@@ -24,6 +24,8 @@ type env struct {
 	loader *profile.Loader
 	// loaded is the profile currently in the cluster.
 	loaded profile.Counts
+	// loadedAt labels the profile point loaded last.
+	loadedAt string
 }
 
 // Run runs every measurement of cfg on a fresh control plane.
@@ -77,6 +79,12 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 			return nil, err
 		}
 	}
+	// Last: it leaves thousands of running sessions behind.
+	if cfg.runs(PhaseActive) {
+		if err := phase("active sessions", func() error { return e.active(ctx, res) }); err != nil {
+			return nil, err
+		}
+	}
 	res.Took = time.Since(res.Started)
 	return res, nil
 }
@@ -117,7 +125,7 @@ func (e *env) points(ctx context.Context, res *Results) error {
 		if err := e.loader.DeleteSystemPods(ctx, more, counts.SystemPods, more.SystemPods); err != nil {
 			return err
 		}
-		e.loaded = counts
+		e.loaded, e.loadedAt = counts, fmt.Sprintf("%gx sessions", f)
 	}
 	return nil
 }
@@ -128,7 +136,7 @@ func (e *env) point(ctx context.Context, res *Results, label string, sessionScal
 	if p.Load, err = e.loader.Load(ctx, counts); err != nil {
 		return err
 	}
-	e.loaded = counts
+	e.loaded, e.loadedAt = counts, label
 	if p.Sessions, err = profile.SessionSizes(ctx, e.cl.Config); err != nil {
 		return err
 	}

@@ -113,3 +113,12 @@ func rss() uint64 {
 	}
 	return 0
 }
+
+// Settle is settle for the benchmark's other children: it waits until every
+// controller's work queue is empty and no worker is busy for quiet, or timeout.
+func Settle(ctx context.Context, quiet, timeout time.Duration) (bool, error) {
+	return settle(ctx, quiet, timeout)
+}
+
+// RSS is the resident set size of this process (VmRSS).
+func RSS() uint64 { return rss() }

@@ -24,7 +24,8 @@ type Goal struct {
 // Goals evaluates the benchmark's goals on res.
 func Goals(res *bench.Results) []Goal {
 	goals := []Goal{heapRatio(res), podGrowth(res), noLists(res), webhookP99(res), churnGrowth(res)}
-	return append(goals, archiveGoals(res)...) // archiving: archive.go
+	goals = append(goals, archiveGoals(res)...) // archiving: archive.go
+	return append(goals, activeGoals(res)...)   // active sessions: active.go
 }
 
 func heapRatio(res *bench.Results) Goal {

@@ -28,6 +28,7 @@ func Markdown(res *bench.Results, links Links) string {
 		res.Started.UTC().Format("2006-01-02 15:04 MST"), res.Took.Round(time.Second), links.Results, links.Results)
 	writeGoals(&b, res)
 	writeStarts(&b, res)
+	writeActive(&b, res)
 	writeMachine(&b, res)
 	writeMethod(&b, res)
 	writeProfile(&b, res)

@@ -80,12 +80,29 @@ func TestSmoke(t *testing.T) {
 	assert.Positive(t, res.Starts.Requests["create pods"], "the operator created runner pods")
 	assert.Positive(t, res.Starts.Requests["create serviceaccounts/token"], "the operator minted tokens")
 
+	a := res.Active
+	require.NotNil(t, a, "active sessions measured")
+	assert.Len(t, a.Baseline.HeapInuse, cfg.Samples, "baseline sampled")
+	require.Len(t, a.Steps, len(cfg.ActiveSessions), "a step per active-session count")
+	for n, s := range a.Steps {
+		assert.Equal(t, cfg.ActiveSessions[n], s.Active, "step %d reached its count", n)
+		assert.Equal(t, s.Created, s.Running, "step %d: every new session Running (phases %v)", n, s.Phases)
+		assert.Len(t, s.HeapInuse, cfg.Samples, "step %d sampled", n)
+		assert.Positive(t, s.CPU["kube-apiserver"]+s.CPU["operator"], "step %d: CPU times read", n)
+		assert.Positive(t, s.Requests["create pods"], "step %d: the operator created runner pods", n)
+	}
+	require.NotNil(t, a.Lifecycle, "a lifecycle counted")
+	assert.Equal(t, cfg.ActiveLifecycle, a.Lifecycle.Stopped, "every lifecycle session stopped (phases %v)", a.Lifecycle.Phases)
+	assert.Positive(t, a.Lifecycle.Requests["delete pods"], "stopping deleted runner pods")
+	require.NotNil(t, a.Restart, "the operator restarted")
+	assert.True(t, a.Restart.Settled, "the restarted operator settled")
+
 	img, err := report.Plot(res)
 	require.NoError(t, err)
 	_, err = png.Decode(bytes.NewReader(img))
 	require.NoError(t, err, "the plot is a PNG")
 	doc := report.Markdown(res, report.Links{Plot: "heap.png", Results: "results.json"})
-	for _, section := range []string{"## Goals", "## Machine", "## Operator heap", "## Webhook latency", "## Stored session size under churn", "## Archiving", "## Requests per session start"} {
+	for _, section := range []string{"## Goals", "## Machine", "## Operator heap", "## Webhook latency", "## Stored session size under churn", "## Archiving", "## Requests per session start", "## Active sessions"} {
 		assert.Contains(t, doc, section)
 	}
 }
