@@ -6,6 +6,7 @@ import (
 	"os"
 	goruntime "runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -154,7 +155,7 @@ func (e *env) active(ctx context.Context, res *Results) error {
 		Cores: goruntime.NumCPU()}
 	res.Active = a
 	req := activeRequest{Kubeconfig: e.cl.Kubeconfig, QPS: a.QPS, Quiet: e.cfg.Quiet, SettleTimeout: e.cfg.SettleTimeout,
-		Samples: e.cfg.Samples, SampleInterval: e.cfg.SampleInterval}
+		Samples: e.cfg.Samples, SampleInterval: e.cfg.SampleInterval, HeapProfiles: e.cfg.HeapProfiles}
 
 	sim, err := activeKubelet(cluster.Fast(e.cl.Config), e.cl.Scheme, e.cfg.Log.WithName("kubelet-sim").V(1))
 	if err != nil {
@@ -174,7 +175,7 @@ func (e *env) active(ctx context.Context, res *Results) error {
 	defer func() { _ = op.kill() }()
 	a.Sync = op.Sync
 	clock := cpuClock(childPIDs("kube-apiserver", "etcd"))
-	if a.Baseline, err = settledSample(op, e.loaded.Active); err != nil {
+	if a.Baseline, err = settledSample(op, e.loaded.Active, "baseline"); err != nil {
 		return err
 	}
 	st, err := op.call("stats")
@@ -199,7 +200,7 @@ func (e *env) active(ctx context.Context, res *Results) error {
 		}
 		next += len(names)
 		active += step.Running
-		if step.ActiveSample, err = settledSample(op, active); err != nil {
+		if step.ActiveSample, err = settledSample(op, active, strconv.Itoa(active)); err != nil {
 			return err
 		}
 		a.Steps = append(a.Steps, step)
@@ -239,7 +240,7 @@ func (e *env) active(ctx context.Context, res *Results) error {
 		return err
 	}
 	r.Requests = st.Requests
-	if r.Sample, err = settledSample(op, active); err != nil {
+	if r.Sample, err = settledSample(op, active, "restarted"); err != nil {
 		return err
 	}
 	a.Restart = r
@@ -249,14 +250,14 @@ func (e *env) active(ctx context.Context, res *Results) error {
 }
 
 // settledSample waits for op to settle and samples its heap.
-func settledSample(op *operatorChild, active int) (ActiveSample, error) {
+func settledSample(op *operatorChild, active int, profile string) (ActiveSample, error) {
 	s := ActiveSample{Active: active}
 	r, err := op.call("settle")
 	if err != nil {
 		return s, err
 	}
 	s.Settled, s.Settle = r.Settled, r.Settle
-	if r, err = op.call("sample"); err != nil {
+	if r, err = op.send(activeCommand{Op: "sample", Name: profile}); err != nil {
 		return s, err
 	}
 	s.HeapInuse, s.HeapAlloc, s.RSS = r.HeapInuse, r.HeapAlloc, r.RSS

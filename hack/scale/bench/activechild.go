@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"time"
@@ -43,12 +44,19 @@ type activeRequest struct {
 	// Samples of the heap, SampleInterval apart, per "sample".
 	Samples        int
 	SampleInterval time.Duration
+	// HeapProfiles is Config.HeapProfiles.
+	HeapProfiles string `json:",omitempty"`
 }
 
 // activeCommand ops: "settle" waits until every work queue has been empty and idle
 // for Quiet; "sample" takes the heap samples; "stats" reads the request counts and
 // the work-queue figures since the last "stats"; "stop" stops the operator and exits.
-type activeCommand struct{ Op string }
+type activeCommand struct {
+	Op string
+	// Name, on "sample" with HeapProfiles set, names the pprof heap profile written
+	// after the samples: HeapProfiles/active-<Name>.pprof.
+	Name string `json:",omitempty"`
+}
 
 type activeReply struct {
 	Err string `json:",omitempty"`
@@ -136,6 +144,9 @@ func runActiveChild(ctx context.Context, payload []byte) error {
 				}
 				inuse, alloc := heapStats()
 				r.HeapInuse, r.HeapAlloc, r.RSS = append(r.HeapInuse, inuse), append(r.HeapAlloc, alloc), append(r.RSS, heap.RSS())
+			}
+			if req.HeapProfiles != "" && cmd.Name != "" {
+				err = heap.WriteProfile(filepath.Join(req.HeapProfiles, "active-"+cmd.Name+".pprof"))
 			}
 		case "stats":
 			r.Requests, r.Queues = counter.Snapshot(), poll.take()

@@ -52,9 +52,12 @@ func startOperatorChild(ctx context.Context, req activeRequest, logs io.Writer) 
 	return o, nil
 }
 
-func (o *operatorChild) call(op string) (activeReply, error) {
+func (o *operatorChild) call(op string) (activeReply, error) { return o.send(activeCommand{Op: op}) }
+
+func (o *operatorChild) send(cmd activeCommand) (activeReply, error) {
+	op := cmd.Op
 	var r activeReply
-	data, _ := json.Marshal(activeCommand{Op: op})
+	data, _ := json.Marshal(cmd)
 	if _, err := o.in.Write(append(data, '\n')); err != nil {
 		return r, fmt.Errorf("operator child %s: %w", op, err)
 	}

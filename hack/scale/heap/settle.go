@@ -122,3 +122,6 @@ func Settle(ctx context.Context, quiet, timeout time.Duration) (bool, error) {
 
 // RSS is the resident set size of this process (VmRSS).
 func RSS() uint64 { return rss() }
+
+// WriteProfile writes a pprof heap profile of this process to path.
+func WriteProfile(path string) error { return writeHeapProfile(path) }

@@ -170,6 +170,14 @@ func writeMethod(b *strings.Builder, res *bench.Results) {
   sessions are created as the backend creates them (spec only) in one managed namespace, and the
   operator's requests are counted from the first create until all are Running and the operator
   has sent nothing for 3 s.
+- **Active sessions**: run last, at the last point. The shipped operator (cmd/operator's defaults;
+  its client has no client-side rate limiter, QPS -1 as ctrl.GetConfigOrDie leaves it) runs in a
+  child process of its own, driven over its stdin and stdout, its requests counted by the same
+  transport wrapper; test/kubeletsim's Simulator in the benchmark's process binds and runs the
+  runner pods of the sessions created here (without the runner checks of session starts: it stands
+  for the cluster's kubelets) and confirms their deletion. CPU seconds are utime+stime of
+  kube-apiserver, etcd, the operator child and the benchmark's process from /proc/<pid>/stat; the
+  operator's work queues and busy workers are read from controller-runtime's metrics every 100 ms.
 - **Webhook latency**: bin/webhook over TLS on loopback, and a floor server (same certificate, TLS
   1.2+, HTTP/1.1 only) that reads the body and answers a constant AdmissionReview, each its own
   process. An open-loop generator sends reviews at a fixed rate for %s after %s of warm-up, each
