@@ -157,7 +157,7 @@ func (e *env) active(ctx context.Context, res *Results) error {
 	req := activeRequest{Kubeconfig: e.cl.Kubeconfig, QPS: a.QPS, Quiet: e.cfg.Quiet, SettleTimeout: e.cfg.SettleTimeout,
 		Samples: e.cfg.Samples, SampleInterval: e.cfg.SampleInterval, HeapProfiles: e.cfg.HeapProfiles}
 
-	sim, err := activeKubelet(cluster.Fast(e.cl.Config), e.cl.Scheme, e.cfg.Log.WithName("kubelet-sim").V(1))
+	sim, err := activeKubelet(cluster.Fast(e.cl.Config), e.cl.Scheme, e.cfg.Log.WithName("kubelet-sim").V(2))
 	if err != nil {
 		return err
 	}

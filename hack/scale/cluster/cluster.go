@@ -27,6 +27,9 @@ func Start(binDir, crdDir string) (*Cluster, error) {
 		APIServerArgs: map[string][]string{
 			"max-requests-inflight":          {"800"},
 			"max-mutating-requests-inflight": {"400"},
+			// Every active session has a ClusterIP Service; envtest's default range
+			// (a /24) is full after ~250 of them.
+			"service-cluster-ip-range": {"10.0.0.0/16"},
 		},
 	})
 	if err != nil {
