@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	goruntime "runtime"
 	"slices"
 	"strconv"
@@ -275,6 +276,7 @@ func (e *env) grow(ctx context.Context, sessions cache.Cache, op *operatorChild,
 	}
 	cpu := clock.read()
 	start := time.Now()
+	profiled := e.profileAPIServer(ctx, fmt.Sprintf("active-%d-apiserver-cpu.pprof", len(names)))
 	if err := e.createSessions(ctx, names, nil); err != nil {
 		return step, err
 	}
@@ -290,8 +292,35 @@ func (e *env) grow(ctx context.Context, sessions cache.Cache, op *operatorChild,
 		return step, err
 	}
 	step.Requests, step.Queues = heap.Diff(after.Requests, before.Requests), after.Queues
+	if err := <-profiled; err != nil {
+		e.cfg.Log.Error(err, "Profiling kube-apiserver")
+	}
 	return step, nil
 }
+
+// profileAPIServer, with HeapProfiles set, writes a CPU profile of kube-apiserver
+// over the next activeProfile (its /debug/pprof, on by default) to file there, to
+// see what the creates cost it; the channel says when it is done.
+func (e *env) profileAPIServer(ctx context.Context, file string) <-chan error {
+	done := make(chan error, 1)
+	if e.cfg.HeapProfiles == "" {
+		done <- nil
+		return done
+	}
+	go func() {
+		data, err := e.core.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").
+			Param("seconds", strconv.Itoa(int(activeProfile.Seconds()))).DoRaw(ctx)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(e.cfg.HeapProfiles, file), data, 0o644)
+		}
+		done <- err
+	}()
+	return done
+}
+
+// activeProfile is how long kube-apiserver's CPU is profiled from a step's first
+// create (a step that ends sooner waits for it).
+const activeProfile = 10 * time.Second
 
 func (e *env) activeTimeout(n int) time.Duration {
 	// 5 sessions/s at the least, and never under the settle timeout.
