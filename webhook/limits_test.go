@@ -89,6 +89,50 @@ func TestReviewsBeyondTheInFlightBoundAreAnswered429(t *testing.T) {
 	}, 5*time.Second, 20*time.Millisecond, "the slot is free again once the holder is gone")
 }
 
+func TestReviewsBeyondTheInFlightBytesAreAnswered429(t *testing.T) {
+	// Room for one declared 3 MiB body and a small review, not for two large ones.
+	routes := Routes(Options{BodyReadTimeout: 5 * time.Second, MaxInFlightBytes: 3<<20 + 64<<10})
+	mux := http.NewServeMux()
+	for path, h := range routes {
+		mux.Handle(path, h)
+	}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	holder := trickle(t, srv, PathMutatePod)
+	body := review(t, admissionv1.AdmissionRequest{UID: "bounded", Kind: sessionKind, Operation: admissionv1.Create,
+		Object: runtime.RawExtension{Raw: []byte(archivedSession(`{}`, `{}`, canonicalConditions))}})
+	post := func() int {
+		r, err := http.Post(srv.URL+PathMutateSession, "application/json", strings.NewReader(string(body)))
+		require.NoError(t, err)
+		_ = r.Body.Close()
+		return r.StatusCode
+	}
+	require.Eventually(t, func() bool {
+		second := trickle(t, srv, PathMutatePod)
+		_ = second.SetReadDeadline(time.Now().Add(2 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(second), nil)
+		if err != nil {
+			return false
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") == "1"
+	}, 5*time.Second, 20*time.Millisecond, "a second 3 MiB body does not fit beside the first")
+	assert.Equal(t, http.StatusOK, post(), "a small review still fits")
+
+	_ = holder.Close()
+	require.Eventually(t, func() bool {
+		second := trickle(t, srv, PathMutatePod)
+		_ = second.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		resp, err := http.ReadResponse(bufio.NewReader(second), nil)
+		if err == nil {
+			_ = resp.Body.Close()
+			return resp.StatusCode != http.StatusTooManyRequests
+		}
+		return true // still reading the body: it was admitted
+	}, 5*time.Second, 20*time.Millisecond, "the bytes are free again once the holder is gone")
+}
+
 // conditionList is n conditions of one type, as a JSON list.
 func conditionList(n int) string {
 	entries := make([]string, n)

@@ -83,5 +83,9 @@ func escapePointer(key string) string {
 	if !strings.ContainsAny(key, "~/") {
 		return key
 	}
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(key)
+	return pointerEscaper.Replace(key)
 }
+
+// pointerEscaper is built once: a Replacer builds its tables on first use, which
+// per call was an allocation of a few hundred bytes for every label key escaped.
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")

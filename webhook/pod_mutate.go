@@ -34,7 +34,7 @@ func (p podRules) mutate(ctx context.Context, req *request[podView, unread]) adm
 	}
 	if errs := creationErrors(&req.AdmissionRequest, pod, p.creators); len(errs) > 0 {
 		denialsTotal.WithLabelValues(reasonNotRunnerCreator).Inc()
-		logf.FromContext(ctx).Info("Denied pod", "pod", klog.KRef(req.Namespace, pod.Metadata.displayName()),
+		logf.FromContext(ctx).Info("Denied pod", "requestID", req.UID, "pod", klog.KRef(req.Namespace, pod.Metadata.displayName()),
 			"operation", req.Operation, "user", req.UserInfo.Username, "reason", errs.ToAggregate().Error())
 		return invalid(podGroupKind, pod.Metadata.displayName(), errs)
 	}
@@ -44,7 +44,7 @@ func (p podRules) mutate(ctx context.Context, req *request[podView, unread]) adm
 	}
 	patchesTotal.WithLabelValues(kindPod).Inc()
 	if log := logf.FromContext(ctx).V(1); log.Enabled() {
-		log.Info("Setting runner pod labels",
+		log.Info("Setting runner pod labels", "requestID", req.UID,
 			"pod", klog.KRef(req.Namespace, pod.Metadata.displayName()), "session", session, "operations", len(ops))
 	}
 	return admission.Patched("runner labels set", ops...)

@@ -61,7 +61,7 @@ func (p podRules) validate(ctx context.Context, req *request[podView, podView]) 
 	if len(errs) == 0 {
 		return admission.Allowed("runner labels match ownership")
 	}
-	logf.FromContext(ctx).Info("Denied pod", "pod", klog.KRef(req.Namespace, pod.Metadata.displayName()),
+	logf.FromContext(ctx).Info("Denied pod", "requestID", req.UID, "pod", klog.KRef(req.Namespace, pod.Metadata.displayName()),
 		"operation", req.Operation, "user", req.UserInfo.Username, "reason", errs.ToAggregate().Error())
 	return invalid(podGroupKind, pod.Metadata.displayName(), errs)
 }

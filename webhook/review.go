@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"strconv"
+	"sync"
 	"time"
 
 	json "github.com/go-json-experiment/json"
@@ -71,7 +73,7 @@ type endpoint[Obj, Old any] struct {
 	log         logr.Logger
 	handle      handlerFunc[Obj, Old]
 	readTimeout time.Duration
-	bound       inFlight // nil: unbounded
+	bound       *inFlight // nil: unbounded
 }
 
 func newEndpoint[Obj, Old any](opts Options, name string, h handlerFunc[Obj, Old]) *endpoint[Obj, Old] {
@@ -88,10 +90,11 @@ func newEndpoint[Obj, Old any](opts Options, name string, h handlerFunc[Obj, Old
 
 func (e *endpoint[Obj, Old]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if e.bound != nil {
-		if !e.bound.acquire(w) {
+		n, ok := e.bound.acquire(w, r)
+		if !ok {
 			return
 		}
-		defer e.bound.release()
+		defer e.bound.release(n)
 	}
 	// A body that trickles in would hold a connection and its buffer for as
 	// long as the client likes; past the deadline the read fails. Servers that
@@ -99,7 +102,9 @@ func (e *endpoint[Obj, Old]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(e.readTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		e.log.V(1).Info("Setting the body read deadline", "error", err.Error())
 	}
-	rv, body, code, err := e.decode(r)
+	buf := getBuffer()
+	defer putBuffer(buf)
+	rv, body, code, err := e.decode(r, buf)
 	if err != nil {
 		resp := admission.Errored(code, err)
 		var id reviewIdentity
@@ -117,16 +122,36 @@ func (e *endpoint[Obj, Old]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.write(w, rv.APIVersion, resp)
 }
 
+// bodyBuffers keeps request body buffers between reviews: a fresh one per review
+// (16 KiB, grown for a session's two objects) was the largest single share of the
+// bytes allocated per review, and so of the collector's work. The decoded views
+// copy what they keep, so a buffer is free again once the answer is written.
+var bodyBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, initialBodyBuffer)) }}
+
+// maxPooledBuffer is the largest buffer kept: one rare 7 MiB review must not pin
+// its buffer for the life of the process.
+const maxPooledBuffer = 256 << 10
+
+func getBuffer() *bytes.Buffer { return bodyBuffers.Get().(*bytes.Buffer) }
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() > maxPooledBuffer {
+		return
+	}
+	b.Reset()
+	bodyBuffers.Put(b)
+}
+
 // decode reads the body through the size cap and decodes it in one pass. A body
 // that does not decode is returned with the error, for the answer to echo its UID.
-func (e *endpoint[Obj, Old]) decode(r *http.Request) (*decodedReview[Obj, Old], []byte, int32, error) {
+func (e *endpoint[Obj, Old]) decode(r *http.Request, buf *bytes.Buffer) (*decodedReview[Obj, Old], []byte, int32, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil, http.StatusBadRequest, errors.New("request body is empty")
 	}
 	defer r.Body.Close()
-	// Sized from Content-Length only up to a small start, then grown with what
-	// actually arrives: a declared length costs nothing until the bytes come.
-	buf := bytes.NewBuffer(make([]byte, 0, min(max(r.ContentLength, 0), initialBodyBuffer)+bytes.MinRead))
+	// The buffer starts small (or as large as a pooled one grew) and grows with
+	// what actually arrives: a declared Content-Length costs nothing until the
+	// bytes come.
 	if _, err := buf.ReadFrom(io.LimitReader(r.Body, maxReviewBytes+1)); err != nil {
 		return nil, nil, http.StatusBadRequest, fmt.Errorf("reading the request body: %w", err)
 	}
@@ -177,10 +202,12 @@ func (e *endpoint[Obj, Old]) serve(ctx context.Context, req *request[Obj, Old]) 
 			resp.UID = req.UID
 		}
 	}()
-	log := e.log.WithValues("requestID", req.UID)
-	resp = e.handle(logf.IntoContext(ctx, log), req)
+	// The handlers log with the endpoint's logger and name the request themselves:
+	// a per-review WithValues("requestID") made zap encode the field into a new
+	// core for every review, though most reviews log nothing.
+	resp = e.handle(logf.IntoContext(ctx, e.log), req)
 	if err := resp.Complete(plain); err != nil {
-		log.Error(err, "Encoding the patch")
+		e.log.Error(err, "Encoding the patch", "requestID", req.UID)
 		resp = admission.Errored(http.StatusInternalServerError, fmt.Errorf("encoding the patch: %w", err))
 		resp.UID = req.UID
 	}
@@ -193,12 +220,22 @@ func (e *endpoint[Obj, Old]) write(w http.ResponseWriter, apiVersion string, res
 	if !reviewVersions[apiVersion] {
 		apiVersion = admissionv1.SchemeGroupVersion.String()
 	}
-	w.Header().Set("Content-Type", "application/json")
 	out := admissionv1.AdmissionReview{
 		TypeMeta: metav1.TypeMeta{APIVersion: apiVersion, Kind: "AdmissionReview"},
 		Response: &resp.AdmissionResponse,
 	}
-	if err := stdjson.NewEncoder(w).Encode(out); err != nil {
+	// Encoded whole into a pooled buffer, then written once with its length:
+	// the answer goes out in one TLS record instead of a chunked stream.
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := stdjson.NewEncoder(buf).Encode(out); err != nil {
+		e.log.Error(err, "Encoding the admission response", "requestID", resp.UID)
+		http.Error(w, "encoding the admission response", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	if _, err := w.Write(buf.Bytes()); err != nil {
 		// The connection broke mid-answer; the API server applies the failure policy.
 		e.log.Error(err, "Writing the admission response", "requestID", resp.UID)
 	}

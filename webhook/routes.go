@@ -37,9 +37,12 @@ type Options struct {
 	// MaxInFlight bounds the reviews handled at once; zero means
 	// DefaultMaxInFlight.
 	MaxInFlight int
+	// MaxInFlightBytes bounds the request bodies held at once, by their
+	// Content-Length; zero means DefaultMaxInFlightBytes.
+	MaxInFlightBytes int64
 
 	// bound is the in-flight semaphore the endpoints of one Routes share.
-	bound inFlight
+	bound *inFlight
 }
 
 // Routes returns the admission endpoints keyed by path. Each decodes its review
@@ -55,9 +58,12 @@ func Routes(opts Options) map[string]http.Handler {
 	if opts.MaxInFlight <= 0 {
 		opts.MaxInFlight = DefaultMaxInFlight
 	}
+	if opts.MaxInFlightBytes <= 0 {
+		opts.MaxInFlightBytes = DefaultMaxInFlightBytes
+	}
 	creators := newIdentities(opts.RunnerCreators)
 	pods := podRules{creators: creators}
-	opts.bound = make(inFlight, opts.MaxInFlight)
+	opts.bound = newInFlight(opts.MaxInFlight, opts.MaxInFlightBytes)
 	return map[string]http.Handler{
 		PathMutatePod:     newEndpoint(opts, "pod-mutator", pods.mutate),
 		PathValidatePod:   newEndpoint(opts, "pod-validator", pods.validate),

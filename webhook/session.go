@@ -86,7 +86,7 @@ func (m sessionMutator) collapse(ctx context.Context, req *sessionRequest) admis
 	if tooManyConditions(session.Status) {
 		name := session.Metadata.displayName()
 		denialsTotal.WithLabelValues(reasonTooManyConditions).Inc()
-		logf.FromContext(ctx).Info("Denied session", "agenticSession", klog.KRef(req.Namespace, name),
+		logf.FromContext(ctx).Info("Denied session", "requestID", req.UID, "agenticSession", klog.KRef(req.Namespace, name),
 			"reason", reasonTooManyConditions)
 		return invalid(sessionGroupKind, name, field.ErrorList{field.TooMany(conditionsPath, -1, maxConditionEntries)})
 	}
@@ -102,7 +102,7 @@ func (m sessionMutator) collapse(ctx context.Context, req *sessionRequest) admis
 	name := session.Metadata.displayName()
 	if stats.Types > conditions.MaxTypes {
 		denialsTotal.WithLabelValues(reasonTooManyConditionTypes).Inc()
-		logf.FromContext(ctx).Info("Denied session", "agenticSession", klog.KRef(req.Namespace, name),
+		logf.FromContext(ctx).Info("Denied session", "requestID", req.UID, "agenticSession", klog.KRef(req.Namespace, name),
 			"reason", reasonTooManyConditionTypes, "types", stats.Types)
 		return invalid(sessionGroupKind, name, field.ErrorList{field.Forbidden(conditionsPath, fmt.Sprintf(
 			"%d distinct condition types, at most %d are allowed (types compared case-insensitively)",
@@ -114,7 +114,7 @@ func (m sessionMutator) collapse(ctx context.Context, req *sessionRequest) admis
 	patchesTotal.WithLabelValues(kindSession).Inc()
 	conditionsRemovedTotal.Add(float64(stats.Removed))
 	if log := logf.FromContext(ctx).V(1); log.Enabled() {
-		log.Info("Collapsing session conditions", "agenticSession", klog.KRef(req.Namespace, name),
+		log.Info("Collapsing session conditions", "requestID", req.UID, "agenticSession", klog.KRef(req.Namespace, name),
 			"removed", stats.Removed, "truncated", stats.Truncated, "filled", stats.Filled, "types", stats.Types)
 	}
 	// The list exists (it was decoded), so replace is the one operation needed.

@@ -76,7 +76,7 @@ func restoreArchived(ctx context.Context, req *sessionRequest, resp admission.Re
 		patchesTotal.WithLabelValues(kindSession).Inc()
 	}
 	unarchivedTotal.WithLabelValues(string(req.Operation)).Inc()
-	logf.FromContext(ctx).Info("Removing the archived label", "agenticSession", klog.KRef(req.Namespace, meta.Name),
+	logf.FromContext(ctx).Info("Removing the archived label", "requestID", req.UID, "agenticSession", klog.KRef(req.Namespace, meta.Name),
 		"reason", why, "operation", req.Operation)
 	resp.Patches = append(resp.Patches, archiveRemoveOp)
 	msg := "archived label removed: " + why

@@ -39,7 +39,7 @@ func archivedByOther(ctx context.Context, req *sessionRequest, archivers identit
 	}
 	denialsTotal.WithLabelValues(reasonArchivedByOther).Inc()
 	name := req.Object.Metadata.displayName()
-	logf.FromContext(ctx).Info("Denied session", "agenticSession", klog.KRef(req.Namespace, name),
+	logf.FromContext(ctx).Info("Denied session", "requestID", req.UID, "agenticSession", klog.KRef(req.Namespace, name),
 		"reason", reasonArchivedByOther, "user", user)
 	return invalid(sessionGroupKind, name, field.ErrorList{field.Forbidden(labelsPath.Key(v1alpha1.LabelArchived), fmt.Sprintf(
 		"label %q (value %q) may be added only by the operator (%s); the request came from %q. To stop a session, annotate it %s=%s",
