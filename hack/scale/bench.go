@@ -30,6 +30,7 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 	scales := fs.String("session-scales", "", "comma-separated session multipliers (default 1,2,5)")
 	rates := fs.String("rates", "", "comma-separated review rates per second (default 500,1000,2000)")
 	profiles := fs.String("heap-profiles", "", "directory for a pprof heap profile of every measured configuration (default: none)")
+	active := fs.String("active-sessions", "", "comma-separated active-session counts the active phase grows to (default 1000,5000)")
 	confs := fs.String("configurations", "", "comma-separated cache configurations measured at each point (default naive,scoped,shipped)")
 	phases := fs.String("phases", "", "comma-separated phases after the heap points: starts, webhook, archive, active (default all; \"none\" for the heap points only)")
 	if err := fs.Parse(args); err != nil {
@@ -57,6 +58,11 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 	if *rates != "" {
 		if cfg.Rates, err = parseList(*rates, func(s string, _ int) (int, error) { return strconv.Atoi(s) }); err != nil {
 			return fmt.Errorf("-rates: %w", err)
+		}
+	}
+	if *active != "" {
+		if cfg.ActiveSessions, err = parseList(*active, func(s string, _ int) (int, error) { return strconv.Atoi(s) }); err != nil {
+			return fmt.Errorf("-active-sessions: %w", err)
 		}
 	}
 	if *confs != "" {

@@ -52,9 +52,13 @@ type Active struct {
 	// Baseline is the settled operator with the profile's active sessions.
 	Baseline ActiveSample
 	// Steps grow the active sessions to each of Config.ActiveSessions.
-	Steps     []ActiveStep
-	Lifecycle *Lifecycle     `json:",omitempty"`
-	Restart   *ActiveRestart `json:",omitempty"`
+	Steps []ActiveStep
+	// Lifted is one more step after the restart, by an operator with LiftedWorkers
+	// workers per controller.
+	Lifted        *ActiveStep    `json:",omitempty"`
+	LiftedWorkers int            `json:",omitempty"`
+	Lifecycle     *Lifecycle     `json:",omitempty"`
+	Restart       *ActiveRestart `json:",omitempty"`
 	// Sync is the first operator's cache sync; Startup its requests until
 	// Baseline settled.
 	Sync    time.Duration
@@ -152,10 +156,10 @@ func (e *env) active(ctx context.Context, res *Results) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	a := &Active{Point: e.loadedAt, Loaded: e.loaded.Active, QPS: -1, Workers: 10, Concurrency: e.cfg.Concurrency,
+	a := &Active{Point: e.loadedAt, Loaded: e.loaded.Active, QPS: -1, Workers: shippedWorkers, Concurrency: e.cfg.Concurrency,
 		Cores: goruntime.NumCPU()}
 	res.Active = a
-	req := activeRequest{Kubeconfig: e.cl.Kubeconfig, QPS: a.QPS, Quiet: e.cfg.Quiet, SettleTimeout: e.cfg.SettleTimeout,
+	req := activeRequest{Kubeconfig: e.cl.Kubeconfig, QPS: a.QPS, Workers: a.Workers, Quiet: e.cfg.Quiet, SettleTimeout: e.cfg.SettleTimeout,
 		Samples: e.cfg.Samples, SampleInterval: e.cfg.SampleInterval, HeapProfiles: e.cfg.HeapProfiles}
 
 	sim, err := activeKubelet(cluster.Fast(e.cl.Config), e.cl.Scheme, e.cfg.Log.WithName("kubelet-sim").V(2))
@@ -247,6 +251,37 @@ func (e *env) active(ctx context.Context, res *Results) error {
 	a.Restart = r
 	e.cfg.Log.Info("Active sessions: restart", "active", active, "sync", r.Sync.Round(time.Millisecond),
 		"settle", r.Settle.Round(time.Millisecond), "settled", r.Settled, "cpu", r.CPU, "requests", r.Requests)
+	if e.cfg.ActiveLiftedWorkers <= 0 || len(a.Steps) == 0 {
+		return op.stop()
+	}
+
+	// Lifted: as many sessions again as the first step added, by an operator with
+	// more workers.
+	if err := op.stop(); err != nil {
+		return fmt.Errorf("stopping the operator child: %w", err)
+	}
+	req.Workers = e.cfg.ActiveLiftedWorkers
+	if op, err = startOperatorChild(ctx, req, e.cfg.Logs); err != nil {
+		return err
+	}
+	if _, err := op.call("settle"); err != nil {
+		return err
+	}
+	names := make([]string, a.Steps[0].Created)
+	for k := range names {
+		names[k] = fmt.Sprintf("%s%05d", activePrefix, next+k)
+	}
+	lifted, err := e.grow(ctx, sim.GetCache(), op, clock2, names)
+	if err != nil {
+		return err
+	}
+	active += lifted.Running
+	if lifted.ActiveSample, err = settledSample(op, active, "lifted"); err != nil {
+		return err
+	}
+	a.Lifted, a.LiftedWorkers = &lifted, req.Workers
+	e.cfg.Log.Info("Active sessions: lifted workers", "workers", req.Workers, "active", active, "created", lifted.Created,
+		"toRunning", lifted.ToRunning.Round(time.Millisecond), "perSecond", lifted.Rate(), "cpu", lifted.CPU)
 	return op.stop()
 }
 
@@ -369,7 +404,7 @@ func waitPhase(ctx context.Context, c cache.Cache, names []string, phase v1alpha
 	deadline := time.Now().Add(timeout)
 	for {
 		list := &v1alpha1.AgenticSessionList{}
-		if err := c.List(ctx, list, client.MatchingLabels{activeLabel: "true"}); err != nil {
+		if err := c.List(ctx, list, client.MatchingLabels{activeLabel: "true"}, client.UnsafeDisableDeepCopy); err != nil {
 			return 0, nil, err
 		}
 		phases, in := map[string]int{}, 0
@@ -387,7 +422,7 @@ func waitPhase(ctx context.Context, c cache.Cache, names []string, phase v1alpha
 		if time.Now().After(deadline) {
 			return in, phases, nil
 		}
-		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+		if err := sleep(ctx, 100*time.Millisecond); err != nil {
 			return 0, nil, err
 		}
 	}
@@ -455,7 +490,7 @@ func activeKubelet(cfg *rest.Config, scheme *runtime.Scheme, log logr.Logger) (m
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: scheme, Logger: log,
 		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
 			&corev1.Pod{}:              {Label: v1alpha1.RunnerPodSelector()},
-			&v1alpha1.AgenticSession{}: {Label: sel},
+			&v1alpha1.AgenticSession{}: {Label: sel, Transform: phaseOnly},
 		}},
 		Controller: config.Controller{SkipNameValidation: ptr.To(true), MaxConcurrentReconciles: 8},
 		Metrics:    metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0"})
@@ -470,6 +505,19 @@ func activeKubelet(cfg *rest.Config, scheme *runtime.Scheme, log logr.Logger) (m
 		WithEventFilter(predicate.NewPredicateFuncs(func(o client.Object) bool { return strings.HasPrefix(o.GetName(), activePrefix) })).
 		Complete(sim)
 	return mgr, err
+}
+
+// phaseOnly keeps of a session what waitPhase reads (name, namespace, labels,
+// phase): the bench's cache of thousands of sessions stays small and cheap to list.
+func phaseOnly(obj any) (any, error) {
+	s, ok := obj.(*v1alpha1.AgenticSession)
+	if !ok {
+		return obj, nil
+	}
+	slim := &v1alpha1.AgenticSession{}
+	slim.Name, slim.Namespace, slim.Labels, slim.ResourceVersion = s.Name, s.Namespace, s.Labels, s.ResourceVersion
+	slim.Status.Phase = s.Status.Phase
+	return slim, nil
 }
 
 // median of samples, 0 for none.

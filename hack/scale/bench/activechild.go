@@ -39,6 +39,8 @@ type activeRequest struct {
 	// to ctrl.GetConfigOrDie, which sets QPS -1 (no client-side limiter).
 	QPS   float32
 	Burst int
+	// Workers is --max-concurrent-reconciles (cmd/operator's default 10).
+	Workers int
 	// Quiet and SettleTimeout are as in heap.Request.
 	Quiet, SettleTimeout time.Duration
 	// Samples of the heap, SampleInterval apart, per "sample".
@@ -108,7 +110,7 @@ func runActiveChild(ctx context.Context, payload []byte) error {
 	defer cancel()
 	out := json.NewEncoder(os.Stdout)
 	start := time.Now()
-	mgr, err := shippedOperator(cfg)
+	mgr, err := shippedOperatorWith(cfg, max(1, req.Workers))
 	if err != nil {
 		return err
 	}

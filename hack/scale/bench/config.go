@@ -60,6 +60,10 @@ type Config struct {
 	// the operator's requests per lifecycle (empty skips the phase).
 	ActiveSessions  []int
 	ActiveLifecycle int
+	// ActiveLiftedWorkers, when set, restarts the operator once more with that many
+	// workers per controller and adds as many sessions as the first step did, to see
+	// whether the workers or the API server bound the rate.
+	ActiveLiftedWorkers int
 	// Concurrency bounds the loader's requests in flight (and the active phase's creates).
 	Concurrency int
 	// Phases are the measurements run after the heap points; nil runs them all.
@@ -81,7 +85,7 @@ func Full(root string) Config {
 		ListWindow: 10 * time.Minute,
 		Rates:      []int{500, 1000, 2000}, RateDuration: 10 * time.Second, Warmup: 2 * time.Second,
 		RunnerPods: 1000, ChurnWrites: 1000, SessionStarts: 20, ChurnCheckpoints: []int{10, 100, 1000},
-		ActiveSessions: []int{1000, 5000}, ActiveLifecycle: 100,
+		ActiveSessions: []int{1000, 5000}, ActiveLifecycle: 100, ActiveLiftedWorkers: 50,
 		Concurrency: 32, Logs: io.Discard, Log: logr.Discard(),
 	}
 }

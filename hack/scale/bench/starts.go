@@ -61,9 +61,17 @@ const (
 // shippedOperator is the shipped operator's manager as cmd/operator builds it by
 // default, for the runs in this process.
 func shippedOperator(cfg *rest.Config) (manager.Manager, error) {
+	return shippedOperatorWith(cfg, shippedWorkers)
+}
+
+// shippedWorkers is cmd/operator's default --max-concurrent-reconciles.
+const shippedWorkers = 10
+
+// shippedOperatorWith is shippedOperator with workers reconciles per controller.
+func shippedOperatorWith(cfg *rest.Config, workers int) (manager.Manager, error) {
 	return opmanager.New(cfg, opmanager.Options{
 		Runner:                   session.RunnerConfig{Platform: heap.ShippedPlatform()},
-		MaxConcurrentReconciles:  10,
+		MaxConcurrentReconciles:  workers,
 		RunnerClient:             runner.Options{URLTemplate: runner.DefaultURLTemplate, Timeout: runner.DefaultTimeout},
 		DefaultInactivityTimeout: inactivity.DefaultTimeout,
 		MetricsBindAddress:       "0", HealthProbeBindAddress: "0",

@@ -37,6 +37,9 @@ func activeGoals(res *bench.Results) []Goal {
 	s := a.Steps[0]
 	rate.Measured = fmt.Sprintf("%.1f sessions/s: %d of %d new sessions Running %s after the first create (%d active); %s",
 		s.Rate(), s.Running, s.Created, s.ToRunning.Round(10*time.Millisecond), s.Active, limit(a, s))
+	if l := a.Lifted; l != nil {
+		rate.Measured += fmt.Sprintf("; with %d workers instead of %d, %.1f sessions/s for %d more", a.LiftedWorkers, a.Workers, l.Rate(), l.Created)
+	}
 	rate.Met = ptr(s.Rate() >= startRateTarget && s.Running == s.Created)
 	return []Goal{per, rate}
 }
@@ -147,6 +150,14 @@ func writeActive(b *strings.Builder, res *bench.Results) {
 	if r := a.Restart; r != nil {
 		w("| %d (restarted) | | | | | %.1f | %.1f | %.1f | | %s | |\n", r.Active, med(r.Sample.HeapInuse)/mib, med(r.Sample.HeapAlloc)/mib,
 			med(r.Sample.RSS)/mib, r.Settle.Round(100*time.Millisecond))
+		prev = r.Sample
+	}
+	if l := a.Lifted; l != nil {
+		w("| %d (%d workers) | %d (%d Running) | %s | %.1f | %s | %.1f | %.1f | %.1f | %.1f (%.1f) | %s | %.1f |\n", l.Active, a.LiftedWorkers, l.Created, l.Running,
+			l.ToRunning.Round(10*time.Millisecond), l.Rate(), l.Creates.Round(10*time.Millisecond), med(l.HeapInuse)/mib, med(l.HeapAlloc)/mib,
+			med(l.RSS)/mib, perSession(prev.HeapInuse, l.HeapInuse, prev.Active, l.Active)/1024,
+			perSession(prev.HeapAlloc, l.HeapAlloc, prev.Active, l.Active)/1024, l.Settle.Round(100*time.Millisecond),
+			float64(total(l.Requests))/float64(max(1, l.Created)))
 	}
 	w("\n**What limits the rate.** ")
 	for n, s := range a.Steps {
@@ -154,6 +165,10 @@ func writeActive(b *strings.Builder, res *bench.Results) {
 			w(" ")
 		}
 		w("To %d active: %s.", s.Active, limit(a, s))
+	}
+	if l := a.Lifted; l != nil {
+		w(" Restarted with %d workers per controller instead of %d, %d more sessions to %d active: %.1f sessions/s; %s.",
+			a.LiftedWorkers, a.Workers, l.Created, l.Active, l.Rate(), limit(a, *l))
 	}
 	w("\n\n")
 	for _, s := range a.Steps {

@@ -96,6 +96,8 @@ func TestSmoke(t *testing.T) {
 	assert.Positive(t, a.Lifecycle.Requests["delete pods"], "stopping deleted runner pods")
 	require.NotNil(t, a.Restart, "the operator restarted")
 	assert.True(t, a.Restart.Settled, "the restarted operator settled")
+	require.NotNil(t, a.Lifted, "a step with lifted workers")
+	assert.Equal(t, a.Lifted.Created, a.Lifted.Running, "every session of the lifted step Running (phases %v)", a.Lifted.Phases)
 
 	img, err := report.Plot(res)
 	require.NoError(t, err)
