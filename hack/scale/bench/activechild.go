@@ -83,6 +83,9 @@ type QueueStats struct {
 	MaxDepth, MeanBusy, Workers float64
 	// SaturatedShare is the share of polls with every worker busy.
 	SaturatedShare float64
+	// Reconciles and ReconcileSeconds are the reconciles finished over the window
+	// and the time they took (controller_runtime_reconcile_time_seconds).
+	Reconciles, ReconcileSeconds float64
 }
 
 func runActiveChild(ctx context.Context, payload []byte) error {
@@ -186,9 +189,36 @@ type queuePoller struct {
 	mu    sync.Mutex
 	polls float64
 	acc   map[string]*QueueStats // MeanBusy and SaturatedShare hold sums until take
+	// last are the reconcile-time histograms' count and sum at the last take.
+	last map[string][2]float64
 }
 
-func newQueuePoller() *queuePoller { return &queuePoller{acc: map[string]*QueueStats{}} }
+func newQueuePoller() *queuePoller {
+	return &queuePoller{acc: map[string]*QueueStats{}, last: reconcileTimes()}
+}
+
+// reconcileTimes is controller_runtime_reconcile_time_seconds' count and sum by
+// controller.
+func reconcileTimes() map[string][2]float64 {
+	out := map[string][2]float64{}
+	fams, err := metrics.Registry.Gather()
+	if err != nil {
+		return out
+	}
+	for _, f := range fams {
+		if f.GetName() != "controller_runtime_reconcile_time_seconds" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "controller" {
+					out[l.GetValue()] = [2]float64{float64(m.GetHistogram().GetSampleCount()), m.GetHistogram().GetSampleSum()}
+				}
+			}
+		}
+	}
+	return out
+}
 
 func (p *queuePoller) run(ctx context.Context) {
 	t := time.NewTicker(100 * time.Millisecond)
@@ -248,15 +278,17 @@ func (p *queuePoller) take() map[string]*QueueStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	out := map[string]*QueueStats{}
+	now := reconcileTimes()
 	for name, s := range p.acc {
 		if p.polls > 0 {
 			s.MeanBusy /= p.polls
 			s.SaturatedShare /= p.polls
 		}
+		s.Reconciles, s.ReconcileSeconds = now[name][0]-p.last[name][0], now[name][1]-p.last[name][1]
 		if s.MaxDepth > 0 || s.MeanBusy > 0 {
 			out[name] = s
 		}
 	}
-	p.acc, p.polls = map[string]*QueueStats{}, 0
+	p.acc, p.polls, p.last = map[string]*QueueStats{}, 0, now
 	return out
 }

@@ -92,6 +92,10 @@ func limit(a *bench.Active, s bench.ActiveStep) string {
 		qs := s.Queues[q]
 		out += fmt.Sprintf("; busiest work queue %s: at most %.0f queued, %.1f of %.0f workers busy on average, all busy %.0f%% of the time",
 			q, qs.MaxDepth, qs.MeanBusy, qs.Workers, 100*qs.SaturatedShare)
+		if qs.Reconciles > 0 {
+			out += fmt.Sprintf(", %.1f reconciles per new session, %.0f ms each on average", qs.Reconciles/float64(max(1, s.Created)),
+				1e3*qs.ReconcileSeconds/qs.Reconciles)
+		}
 	}
 	clientLimit := "no client-side limiter as shipped (QPS -1)"
 	if a.QPS > 0 {
