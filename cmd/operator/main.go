@@ -21,6 +21,7 @@ import (
 
 	"github.com/ambient-code/agentic-operator/operator/archive"
 	"github.com/ambient-code/agentic-operator/operator/inactivity"
+	"github.com/ambient-code/agentic-operator/operator/logging"
 	"github.com/ambient-code/agentic-operator/operator/manager"
 	"github.com/ambient-code/agentic-operator/operator/manager/metricsauth"
 	"github.com/ambient-code/agentic-operator/operator/platformconfig"
@@ -84,10 +85,12 @@ func main() {
 	zapOpts.BindFlags(fs)
 	flag.Parse()
 
-	logger := zap.New(zap.UseFlagOptions(&zapOpts))
+	// As zap.New, without the sampler's fixed 448 KiB table (operator/logging).
+	logger := logging.New(zap.UseFlagOptions(&zapOpts))
 	ctrl.SetLogger(logger)
 	klog.SetLogger(logger) // client-go logs through the same sink
 	setupLog := logger.WithName("setup")
+	setupLog.Info("Garbage collector target", "gogc", manager.TuneGC(os.Getenv))
 
 	for _, w := range envWarnings {
 		setupLog.Info("Operator environment: " + w)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ambient-code/agentic-operator/hack/scale/child"
 	"github.com/ambient-code/agentic-operator/hack/scale/cluster"
+	"github.com/ambient-code/agentic-operator/operator/logging"
 )
 
 // Request says what a child measures.
@@ -75,8 +76,9 @@ func runChild(ctx context.Context, payload []byte) error {
 	if err := json.Unmarshal(payload, &req); err != nil {
 		return fmt.Errorf("decoding request: %w", err)
 	}
-	// Logged as cmd/operator logs (zap, production encoding) to the child's stderr.
-	log := zap.New(zap.WriteTo(os.Stderr))
+	// Logged as cmd/operator logs (operator/logging: zap, production encoding,
+	// no sampler) to the child's stderr.
+	log := logging.New(zap.WriteTo(os.Stderr))
 	ctrllog.SetLogger(log)
 	klog.SetLogger(log)
 	res, err := measure(ctx, req)

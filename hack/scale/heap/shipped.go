@@ -3,6 +3,7 @@ package heap
 import (
 	"context"
 	"fmt"
+	"os"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/rest"
@@ -30,7 +31,9 @@ func init() {
 }
 
 func startShipped(ctx context.Context, cfg *rest.Config) (Running, error) {
-	// cmd/operator's flag defaults; metrics and probe servers off (no ports to claim).
+	// As cmd/operator: the collector's target, then its flag defaults; metrics and
+	// probe servers off (no ports to claim).
+	manager.TuneGC(os.Getenv)
 	mgr, err := manager.New(cfg, manager.Options{
 		Runner:                   session.RunnerConfig{Platform: ShippedPlatform()},
 		MaxConcurrentReconciles:  10,
