@@ -28,6 +28,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -48,7 +49,7 @@ var (
 	overheadWarm     = flag.Duration("overhead.warm", 2*time.Second, "unmeasured run before each measured one")
 	overheadRounds   = flag.Int("overhead.rounds", 3, "measured runs of each server, alternating")
 	overheadProfiles = flag.String("overhead.profiles", "", "directory for webhook.cpu.pprof, webhook.allocs.pprof, floor.cpu.pprof, floor.allocs.pprof (default: none)")
-	overheadBinary   = flag.String("overhead.binary", "", "measure this webhook binary (e.g. ../../bin/webhook) instead of the in-process server; no profiles of it")
+	overheadBinary   = flag.String("overhead.binary", "", "measure these webhook binaries instead of the in-process server, comma-separated name=path (e.g. webhook=../../bin/webhook,before=/tmp/webhook-before); no profiles of them")
 	overheadQuiet    = flag.Bool("overhead.quiet", true, "discard the servers' logs")
 )
 
@@ -146,33 +147,42 @@ func TestOverhead(t *testing.T) {
 			MemProfile: filepath.Join(*overheadProfiles, name+".allocs.pprof")}
 	}
 
-	hookAddr, err := FreeAddr()
-	require.NoError(t, err)
-	var hook *Process
-	if *overheadBinary != "" {
-		hook, err = StartWebhook(ctx, *overheadBinary, hookAddr, dir, logs)
-	} else {
+	var (
+		targets []*Target
+		procs   []*Process
+	)
+	add := func(name, addr string, p *Process, err error) {
+		require.NoError(t, err)
+		t.Cleanup(p.Stop)
+		targets, procs = append(targets, NewTarget(name, "https://"+addr, p.PID(), ca.Pool())), append(procs, p)
+	}
+	if *overheadBinary == "" {
+		hookAddr, err := FreeAddr()
+		require.NoError(t, err)
 		req := prof("webhook")
 		req.Args = []string{"--webhook-bind-address", hookAddr, "--cert-dir", dir,
 			"--health-probe-bind-address", "0", "--metrics-bind-address", "0"}
-		hook, err = startChild(ctx, "webhook-profiled", req, logs)
+		p, err := startChild(ctx, "webhook-profiled", req, logs)
+		add("webhook", hookAddr, p, err)
 	}
-	require.NoError(t, err)
-	t.Cleanup(hook.Stop)
+	for nameBin := range strings.SplitSeq(*overheadBinary, ",") {
+		if nameBin == "" {
+			continue
+		}
+		name, bin, ok := strings.Cut(nameBin, "=")
+		require.True(t, ok, "-overhead.binary wants name=path, got %q", nameBin)
+		hookAddr, err := FreeAddr()
+		require.NoError(t, err)
+		p, err := StartWebhook(ctx, bin, hookAddr, dir, logs)
+		add(name, hookAddr, p, err)
+	}
 	floorAddr, err := FreeAddr()
 	require.NoError(t, err)
 	floor, err := startChild(ctx, "floor-profiled", struct {
 		profiledRequest
 		Floor FloorRequest
 	}{prof("floor"), FloorRequest{Addr: floorAddr, CertDir: dir}}, logs)
-	require.NoError(t, err)
-	t.Cleanup(floor.Stop)
-
-	targets := []*Target{
-		NewTarget("webhook", "https://"+hookAddr, hook.PID(), ca.Pool()),
-		NewTarget("floor", "https://"+floorAddr, floor.PID(), ca.Pool()),
-	}
-	procs := []*Process{hook, floor}
+	add("floor", floorAddr, floor, err)
 	for i, tg := range targets {
 		t.Cleanup(tg.Close)
 		require.NoError(t, procs[i].WaitReady(ctx, tg, reviews[0], 30*time.Second))
@@ -206,15 +216,18 @@ func TestOverhead(t *testing.T) {
 	p50 := func(r Run) float64 { return r.P50 * 1e3 }
 	p99 := func(r Run) float64 { return r.P99 * 1e3 }
 	cpu := func(r Run) float64 { return r.CPUPer1000() }
-	for _, name := range []string{"webhook", "floor"} {
+	for _, tg := range targets {
 		t.Logf("median of %d at %d/s: %-7s p50 %.3f ms p99 %.3f ms CPU %.3f s per 1,000, errors %d in all",
-			*overheadRounds, *overheadRate, name, med(name, p50), med(name, p99), med(name, cpu), errs(name))
+			*overheadRounds, *overheadRate, tg.Name, med(tg.Name, p50), med(tg.Name, p99), med(tg.Name, cpu), errs(tg.Name))
 	}
-	t.Logf("ratios (webhook / floor, medians): p99 %.2f, CPU %.2f",
-		med("webhook", p99)/med("floor", p99), med("webhook", cpu)/med("floor", cpu))
+	for _, tg := range targets[:len(targets)-1] {
+		t.Logf("ratios (%s / floor, medians): p99 %.2f, CPU %.2f", tg.Name,
+			med(tg.Name, p99)/med("floor", p99), med(tg.Name, cpu)/med("floor", cpu))
+	}
 	// Stop now, so that the profiles are written before the test returns.
-	hook.Stop()
-	floor.Stop()
+	for _, p := range procs {
+		p.Stop()
+	}
 }
 
 func firstError(r Run) string {
