@@ -225,7 +225,7 @@ func (e *endpoint[Obj, Old]) write(w http.ResponseWriter, apiVersion string, res
 		Response: &resp.AdmissionResponse,
 	}
 	// Encoded whole into a pooled buffer, then written once with its length:
-	// the answer goes out in one TLS record instead of a chunked stream.
+	// an answer over 2 KiB goes out with its length instead of as a chunked stream.
 	buf := getBuffer()
 	defer putBuffer(buf)
 	if err := stdjson.NewEncoder(buf).Encode(out); err != nil {
