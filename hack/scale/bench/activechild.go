@@ -22,6 +22,8 @@ import (
 	"github.com/ambient-code/agentic-operator/hack/scale/child"
 	"github.com/ambient-code/agentic-operator/hack/scale/heap"
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
+	"github.com/ambient-code/agentic-operator/operator/logging"
+	opmanager "github.com/ambient-code/agentic-operator/operator/manager"
 )
 
 // The active-session phase runs the shipped operator in a child process of its own
@@ -93,7 +95,10 @@ func runActiveChild(ctx context.Context, payload []byte) error {
 	if err := json.Unmarshal(payload, &req); err != nil {
 		return fmt.Errorf("decoding request: %w", err)
 	}
-	log := zap.New(zap.WriteTo(os.Stderr))
+	// As cmd/operator: its logger (operator/logging, no sampler) and its collector
+	// target (manager.TuneGC) before anything is built.
+	log := logging.New(zap.WriteTo(os.Stderr))
+	opmanager.TuneGC(os.Getenv)
 	ctrllog.SetLogger(log)
 	klog.SetLogger(log)
 	if req.HeapProfiles != "" {
