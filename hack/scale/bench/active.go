@@ -156,7 +156,13 @@ func (e *env) active(ctx context.Context, res *Results) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	a := &Active{Point: e.loadedAt, Loaded: e.loaded.Active, QPS: -1, Workers: shippedWorkers, Concurrency: e.cfg.Concurrency,
+	// The earlier phases may have left more than the profile's active sessions
+	// (session starts, archive restarts): count what is active now.
+	loaded, err := e.activeNow(ctx)
+	if err != nil {
+		return err
+	}
+	a := &Active{Point: e.loadedAt, Loaded: loaded, QPS: -1, Workers: shippedWorkers, Concurrency: e.cfg.Concurrency,
 		Cores: goruntime.NumCPU()}
 	res.Active = a
 	req := activeRequest{Kubeconfig: e.cl.Kubeconfig, QPS: a.QPS, Workers: a.Workers, Quiet: e.cfg.Quiet, SettleTimeout: e.cfg.SettleTimeout,
@@ -180,7 +186,7 @@ func (e *env) active(ctx context.Context, res *Results) error {
 	defer func() { _ = op.kill() }()
 	a.Sync = op.Sync
 	clock := cpuClock(childPIDs("kube-apiserver", "etcd"))
-	if a.Baseline, err = settledSample(op, e.loaded.Active, "baseline"); err != nil {
+	if a.Baseline, err = settledSample(op, loaded, "baseline"); err != nil {
 		return err
 	}
 	st, err := op.call("stats")
@@ -190,7 +196,7 @@ func (e *env) active(ctx context.Context, res *Results) error {
 	a.Startup = st.Requests
 	e.cfg.Log.Info("Active sessions: baseline", "active", a.Baseline.Active, "heapInuseMiB", median(a.Baseline.HeapInuse)/mib)
 
-	active, next := e.loaded.Active, 0
+	active, next := loaded, 0
 	for _, target := range e.cfg.ActiveSessions {
 		if target <= active {
 			continue
@@ -283,6 +289,26 @@ func (e *env) active(ctx context.Context, res *Results) error {
 	e.cfg.Log.Info("Active sessions: lifted workers", "workers", req.Workers, "active", active, "created", lifted.Created,
 		"toRunning", lifted.ToRunning.Round(time.Millisecond), "perSecond", lifted.Rate(), "cpu", lifted.CPU)
 	return op.stop()
+}
+
+// activeNow counts the sessions not archived and not terminal (listing only the
+// unarchived: the history is thousands).
+func (e *env) activeNow(ctx context.Context) (int, error) {
+	sel, err := labels.Parse("!" + v1alpha1.LabelArchived)
+	if err != nil {
+		return 0, err
+	}
+	list := &v1alpha1.AgenticSessionList{}
+	if err := e.c.List(ctx, list, client.MatchingLabelsSelector{Selector: sel}); err != nil {
+		return 0, fmt.Errorf("counting active sessions: %w", err)
+	}
+	var n int
+	for _, s := range list.Items {
+		if !s.Status.Phase.IsTerminal() {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // settledSample waits for op to settle and samples its heap.

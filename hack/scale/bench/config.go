@@ -102,7 +102,7 @@ func Smoke(root string) Config {
 	c.Rates, c.RateDuration, c.Warmup = []int{200}, time.Second, 200*time.Millisecond
 	c.RunnerPods, c.ChurnWrites, c.ChurnCheckpoints = 20, 20, []int{10, 20}
 	c.SessionStarts = 5
-	c.ActiveSessions, c.ActiveLifecycle = []int{10, 20}, 5
+	c.ActiveSessions, c.ActiveLifecycle = []int{40, 60}, 5 // above what the earlier phases leave active
 	c.Concurrency = 16
 	return c
 }

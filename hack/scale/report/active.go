@@ -30,7 +30,7 @@ func activeGoals(res *bench.Results) []Goal {
 			d/1024, from.Active, to.Active, med(from.HeapInuse)/mib, med(to.HeapInuse)/mib,
 			perSession(from.HeapAlloc, to.HeapAlloc, from.Active, to.Active)/1024)
 		first := a.Steps[0].ActiveSample
-		per.Measured += fmt.Sprintf("; %.1f KiB from the profile's %d to %d", perSession(a.Baseline.HeapInuse, first.HeapInuse, a.Baseline.Active, first.Active)/1024,
+		per.Measured += fmt.Sprintf("; %.1f KiB from the %d active at start to %d", perSession(a.Baseline.HeapInuse, first.HeapInuse, a.Baseline.Active, first.Active)/1024,
 			a.Baseline.Active, first.Active)
 		per.Met = ptr(d <= perActiveTarget && from.Settled && to.Settled)
 	}
@@ -133,14 +133,14 @@ func writeActive(b *strings.Builder, res *bench.Results) {
 	}
 	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	w("## Active sessions\n\nThe shipped operator (cmd/operator's defaults: no client-side rate limiter, %d workers per controller) in a child process "+
-		"of its own, on the %s profile (%d active sessions loaded), beside test/kubeletsim's Simulator in the benchmark's process, which binds and runs "+
+		"of its own, on the %s profile (%d sessions active at start: the profile's and those earlier phases left running), beside test/kubeletsim's Simulator in the benchmark's process, which binds and runs "+
 		"the new sessions' runner pods and confirms their deletion. New sessions are created as the backend creates them (the profile's spec, spread over "+
 		"its managed namespaces as its sessions are), %d in flight, until each count below is active; *to Running* is from the first create to the last "+
 		"session Running. Then the operator settles (work queues idle for %s) and its heap is sampled (%d samples, after two GCs). "+
 		"*Per added session* is the heap in use gained over the sessions added since the row above.\n\n",
 		a.Workers, a.Point, a.Loaded, a.Concurrency, res.Config.Quiet, res.Config.Samples)
 	w("| active | new sessions | to Running | sessions/s | creates took | heap in use MiB | live heap MiB | RSS MiB | per added session KiB (live) | settled after | operator requests per new session |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
-	w("| %d (profile) | | | | | %.1f | %.1f | %.1f | | %s | |\n", a.Baseline.Active, med(a.Baseline.HeapInuse)/mib, med(a.Baseline.HeapAlloc)/mib,
+	w("| %d (at start) | | | | | %.1f | %.1f | %.1f | | %s | |\n", a.Baseline.Active, med(a.Baseline.HeapInuse)/mib, med(a.Baseline.HeapAlloc)/mib,
 		med(a.Baseline.RSS)/mib, a.Baseline.Settle.Round(100*time.Millisecond))
 	prev := a.Baseline
 	for _, s := range a.Steps {
