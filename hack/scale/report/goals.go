@@ -25,7 +25,8 @@ type Goal struct {
 func Goals(res *bench.Results) []Goal {
 	goals := []Goal{heapRatio(res), podGrowth(res), noLists(res), webhookP99(res), churnGrowth(res)}
 	goals = append(goals, archiveGoals(res)...) // archiving: archive.go
-	return append(goals, activeGoals(res)...)   // active sessions: active.go
+	goals = append(goals, activeGoals(res)...)  // active sessions: active.go
+	return append(goals, steadyGoals(res)...)   // watch-only steady state: steady.go
 }
 
 func heapRatio(res *bench.Results) Goal {
