@@ -157,7 +157,7 @@ func runActiveChild(ctx context.Context, payload []byte) error {
 				if n > 0 {
 					time.Sleep(req.SampleInterval)
 				}
-				inuse, alloc := heapStats()
+				inuse, alloc := heap.Stats()
 				r.HeapInuse, r.HeapAlloc, r.RSS = append(r.HeapInuse, inuse), append(r.HeapAlloc, alloc), append(r.RSS, heap.RSS())
 			}
 			if req.HeapProfiles != "" && cmd.Name != "" {
@@ -179,14 +179,6 @@ func runActiveChild(ctx context.Context, payload []byte) error {
 		}
 	}
 	return in.Err()
-}
-
-func heapStats() (inuse, alloc uint64) {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapInuse, m.HeapAlloc
 }
 
 // queuePoller accumulates controller-runtime's work-queue gauges by controller.

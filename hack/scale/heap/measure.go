@@ -124,7 +124,7 @@ func measure(ctx context.Context, req Request) (*Result, error) {
 				return nil, err
 			}
 		}
-		inuse, alloc := heapStats()
+		inuse, alloc := Stats()
 		res.HeapInuse, res.HeapAlloc = append(res.HeapInuse, inuse), append(res.HeapAlloc, alloc)
 		res.RSS = append(res.RSS, rss())
 	}
@@ -157,9 +157,9 @@ func writeHeapProfile(path string) error {
 	return f.Close()
 }
 
-// heapStats is HeapInuse and HeapAlloc after two collections: the first frees what
+// Stats is HeapInuse and HeapAlloc after two collections: the first frees what
 // is garbage, the second what only the first's finalizers still held.
-func heapStats() (inuse, alloc uint64) {
+func Stats() (inuse, alloc uint64) {
 	runtime.GC()
 	runtime.GC()
 	var m runtime.MemStats
@@ -168,7 +168,7 @@ func heapStats() (inuse, alloc uint64) {
 }
 
 func heapInuse() uint64 {
-	inuse, _ := heapStats()
+	inuse, _ := Stats()
 	return inuse
 }
 

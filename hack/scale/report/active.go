@@ -10,7 +10,7 @@ import (
 	"github.com/ambient-code/agentic-operator/hack/scale/bench"
 )
 
-// The active-session targets (issue 15, item 4).
+// The active-session targets: heap per active session and the start rate.
 const (
 	perActiveTarget = 16 << 10 // bytes of heap per active session
 	startRateTarget = 50.0     // sessions per second, create to Running, at 1,000 active
