@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/ambient-code/agentic-operator/hack/scale/bench"
 	"github.com/ambient-code/agentic-operator/hack/scale/report"
 )
@@ -85,6 +87,9 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer logs.Close()
 	cfg.Logs, cfg.Log = logs, logger(out)
+	// What runs in this process with controller-runtime's logger (the archive pass,
+	// the operator of the session starts) logs to the log file, beside the servers.
+	ctrllog.SetLogger(logger(logs))
 
 	res, err := bench.Run(ctx, cfg)
 	if err != nil {
