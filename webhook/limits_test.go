@@ -51,14 +51,20 @@ func TestSlowBodyIsCutAtTheReadDeadline(t *testing.T) {
 	assert.Contains(t, out.Response.Result.Message, "timeout")
 }
 
-func TestReviewsBeyondTheInFlightBoundAreAnswered429(t *testing.T) {
-	routes := Routes(Options{BodyReadTimeout: 5 * time.Second, MaxInFlight: 1})
+// serveRoutes serves every endpoint of Routes(opts) over plain HTTP until the test ends.
+func serveRoutes(t *testing.T, opts Options) *httptest.Server {
+	t.Helper()
 	mux := http.NewServeMux()
-	for path, h := range routes {
+	for path, h := range Routes(opts) {
 		mux.Handle(path, h)
 	}
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestReviewsBeyondTheInFlightBoundAreAnswered429(t *testing.T) {
+	srv := serveRoutes(t, Options{BodyReadTimeout: 5 * time.Second, MaxInFlight: 1})
 
 	// One review holds the only slot while its body trickles.
 	holder := trickle(t, srv, PathMutatePod)
@@ -91,13 +97,7 @@ func TestReviewsBeyondTheInFlightBoundAreAnswered429(t *testing.T) {
 
 func TestReviewsBeyondTheInFlightBytesAreAnswered429(t *testing.T) {
 	// Room for one declared 3 MiB body and a small review, not for two large ones.
-	routes := Routes(Options{BodyReadTimeout: 5 * time.Second, MaxInFlightBytes: 3<<20 + 64<<10})
-	mux := http.NewServeMux()
-	for path, h := range routes {
-		mux.Handle(path, h)
-	}
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
+	srv := serveRoutes(t, Options{BodyReadTimeout: 5 * time.Second, MaxInFlightBytes: 3<<20 + 64<<10})
 
 	holder := trickle(t, srv, PathMutatePod)
 	body := review(t, admissionv1.AdmissionRequest{UID: "bounded", Kind: sessionKind, Operation: admissionv1.Create,
