@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/ambient-code/agentic-operator/hack/scale/bench"
 )
@@ -29,12 +28,7 @@ func activeResults(perSession float64, rate float64, running int) *bench.Results
 
 func activeMet(t *testing.T, res *bench.Results) []bool {
 	t.Helper()
-	var out []bool
-	for _, g := range activeGoals(res) {
-		require.NotNil(t, g.Met, "%s measured", g.Goal)
-		out = append(out, *g.Met)
-	}
-	return out
+	return metEach(t, activeGoals(res))
 }
 
 func TestActiveGoals(t *testing.T) {

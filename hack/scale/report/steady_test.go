@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/ambient-code/agentic-operator/hack/scale/bench"
 	"github.com/ambient-code/agentic-operator/hack/scale/heap"
@@ -35,12 +34,7 @@ func steady(cache, rss, growth float64, watches int, hookP99, hookCPU float64) *
 
 func steadyMet(t *testing.T, res *bench.Results) []bool {
 	t.Helper()
-	var out []bool
-	for _, g := range steadyGoals(res) {
-		require.NotNil(t, g.Met, "%s measured", g.Goal)
-		out = append(out, *g.Met)
-	}
-	return out
+	return metEach(t, steadyGoals(res))
 }
 
 func TestSteadyGoals(t *testing.T) {
