@@ -102,6 +102,7 @@ func grantAll(t *testing.T, env *testenv.Env, user string) {
 	if err := env.Client.Create(testContext(t), crb); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
+	env.WaitAllowed(t, user, nil, testenv.Resource("", "*", "*", "*", ""))
 }
 
 func runnerPod(ns, name, session string, labels map[string]string) *unstructured.Unstructured {
@@ -179,6 +180,7 @@ func TestOutage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	env.WaitAllowed(t, "alice", nil, testenv.Resource("team-a", "patch", "", "pods", "status"))
 	waitPolicies(t, env, operatorSA, "team-a", "plain", true)
 
 	operator := as(t, env, operatorSA, "system:serviceaccounts", "system:authenticated")

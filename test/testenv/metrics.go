@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // ServiceAccountToken creates the ServiceAccount ns/name (ns must exist) and
@@ -71,6 +72,14 @@ func (e *Env) BindClusterRole(t testing.TB, role, ns, name string) {
 		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: name}}}
 	if err := e.Client.Create(ctx, b); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatalf("binding %s/%s to %s: %v", ns, name, role, err)
+	}
+	cr := &rbacv1.ClusterRole{}
+	if err := e.Client.Get(ctx, client.ObjectKey{Name: role}, cr); err != nil {
+		t.Fatalf("reading ClusterRole %s: %v", role, err)
+	}
+	if spec, ok := firstGrant(cr.Rules); ok {
+		e.WaitAllowed(t, "system:serviceaccount:"+ns+":"+name,
+			[]string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"}, spec)
 	}
 }
 

@@ -24,7 +24,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -111,22 +110,9 @@ func (s *suite) bareNamespaceRBAC(t *testing.T, ns string, bind bool) {
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: triggerSA},
 		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: triggerSA, Namespace: ns}},
 	}))
-	// The API server's authorizer learns of a new binding through its own
-	// informer: wait until it allows the trigger, so no run races it.
-	testenv.Eventually(t, 30*time.Second, "the trigger's RoleBinding in effect", func(ctx context.Context) error {
-		review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
-			User:   "system:serviceaccount:" + ns + ":" + triggerSA,
-			Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"},
-			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: "create",
-				Group: v1alpha1.GroupVersion.Group, Resource: "agenticsessions"}}}
-		if err := s.env.Client.Create(ctx, review); err != nil {
-			return err
-		}
-		if !review.Status.Allowed {
-			return fmt.Errorf("not allowed yet: %s", review.Status.Reason)
-		}
-		return nil
-	})
+	s.env.WaitAllowed(t, "system:serviceaccount:"+ns+":"+triggerSA,
+		[]string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"},
+		testenv.Resource(ns, "create", v1alpha1.GroupVersion.Group, "agenticsessions", ""))
 }
 
 // saConfig is the trigger pod's identity in ns.
