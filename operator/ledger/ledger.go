@@ -20,6 +20,7 @@ import (
 	"hash/fnv"
 	"sync"
 
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -100,6 +101,20 @@ func DigestOf(parts ...Marshaler) (uint64, error) {
 	return Digest(s...), nil
 }
 
+// RoleBindingContent digests what a reconciler compares of a RoleBinding it
+// owns: roleRef and subjects.
+func RoleBindingContent(obj runtime.Object) (uint64, error) {
+	rb, ok := obj.(*rbacv1.RoleBinding)
+	if !ok {
+		return 0, fmt.Errorf("%T is not a RoleBinding", obj)
+	}
+	parts := []Marshaler{&rb.RoleRef}
+	for i := range rb.Subjects {
+		parts = append(parts, &rb.Subjects[i])
+	}
+	return DigestOf(parts...)
+}
+
 // Kind is one kind a Table watches.
 type Kind struct {
 	// Name names the kind in logs, "RoleBinding".
@@ -121,7 +136,7 @@ type Table struct {
 
 	mu          sync.RWMutex
 	byNamespace map[string][]Entry
-	changed     func(namespace string)
+	changed     func(namespace, name string)
 
 	syncOnce sync.Once
 	synced   chan struct{}
@@ -212,7 +227,7 @@ func (t *Table) Update(obj any) error {
 	}
 	t.mu.Unlock()
 	if changed {
-		t.report(ns)
+		t.report(ns, e.Name)
 	}
 	return nil
 }
@@ -236,13 +251,13 @@ func (t *Table) Delete(obj any) error {
 	}
 	t.mu.Unlock()
 	if i >= 0 {
-		t.report(ns)
+		t.report(ns, e.Name)
 	}
 	return nil
 }
 
 // Replace implements the Reflector's store: the list replaces the table, and
-// every namespace whose entries differ is reported (after a relist, what
+// every entry that differs, new or gone, is reported (after a relist, what
 // changed while the watch was down).
 func (t *Table) Replace(list []any, _ string) error {
 	next := make(map[string][]Entry, len(t.byNamespace))
@@ -258,13 +273,15 @@ func (t *Table) Replace(list []any, _ string) error {
 	t.byNamespace = next
 	t.mu.Unlock()
 	for ns, es := range next {
-		if !sameEntries(prev[ns], es) {
-			t.report(ns)
+		for _, name := range differing(prev[ns], es) {
+			t.report(ns, name)
 		}
 	}
-	for ns := range prev {
+	for ns, es := range prev {
 		if _, ok := next[ns]; !ok {
-			t.report(ns)
+			for _, e := range es {
+				t.report(ns, e.Name)
+			}
 		}
 	}
 	t.syncOnce.Do(func() { close(t.synced) })
@@ -274,12 +291,12 @@ func (t *Table) Replace(list []any, _ string) error {
 // Resync implements the Reflector's store; there is nothing to resync.
 func (t *Table) Resync() error { return nil }
 
-func (t *Table) report(namespace string) {
+func (t *Table) report(namespace, name string) {
 	t.mu.RLock()
 	changed := t.changed
 	t.mu.RUnlock()
 	if changed != nil {
-		changed(namespace)
+		changed(namespace, name)
 	}
 }
 
@@ -292,25 +309,29 @@ func indexOf(es []Entry, name string) int {
 	return -1
 }
 
-func sameEntries(a, b []Entry) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for _, e := range a {
-		if i := indexOf(b, e.Name); i < 0 || b[i] != e {
-			return false
+// differing names the entries of was and is that are not the same in both.
+func differing(was, is []Entry) []string {
+	var names []string
+	for _, e := range is {
+		if i := indexOf(was, e.Name); i < 0 || was[i] != e {
+			names = append(names, e.Name)
 		}
 	}
-	return true
+	for _, e := range was {
+		if indexOf(is, e.Name) < 0 {
+			names = append(names, e.Name)
+		}
+	}
+	return names
 }
 
 // Ledger is a set of Tables and the controller-runtime source that fills
 // them: started by the controller watching through it, it runs one Reflector
-// per table until the controller's context ends, and a change in a namespace
-// enqueues Requests(namespace).
+// per table until the controller's context ends, and a change to an entry
+// enqueues Requests(table, namespace, name).
 type Ledger struct {
 	Tables   []*Table
-	Requests func(namespace string) []reconcile.Request
+	Requests func(t *Table, namespace, name string) []reconcile.Request
 
 	startOnce sync.Once
 }
@@ -328,8 +349,8 @@ func (l *Ledger) Start(ctx context.Context, queue workqueue.TypedRateLimitingInt
 		logger := log.FromContext(ctx).WithName("ledger")
 		for _, t := range l.Tables {
 			t.mu.Lock()
-			t.changed = func(namespace string) {
-				for _, req := range l.Requests(namespace) {
+			t.changed = func(namespace, name string) {
+				for _, req := range l.Requests(t, namespace, name) {
 					queue.Add(req)
 				}
 			}

@@ -36,12 +36,12 @@ func binding(ns, name, role string, refs ...metav1.OwnerReference) *rbacv1.RoleB
 	}
 }
 
-// recorder notes the namespaces a table reports.
+// recorder notes the entries a table reports, as namespace/name.
 type recorder struct{ got []string }
 
 func (r *recorder) table() *Table {
 	t := NewTable(Kind{Name: "RoleBinding", Object: &rbacv1.RoleBinding{}, Content: roleRefContent})
-	t.changed = func(ns string) { r.got = append(r.got, ns) }
+	t.changed = func(ns, name string) { r.got = append(r.got, ns+"/"+name) }
 	return t
 }
 
@@ -63,7 +63,7 @@ func TestTableKeepsFingerprintsAndReportsChanges(t *testing.T) {
 	assert.Equal(t, Entry{Name: "devs-edit", UID: "a/devs-edit", Controller: ControllerDigest(owner), Content: want}, e,
 		"name, uid and two digests: labels, annotations and the object itself are not kept")
 	assert.True(t, e.ControlledBy(owner))
-	assert.Equal(t, []string{"a"}, rec.take())
+	assert.Equal(t, []string{"a/devs-edit"}, rec.take())
 
 	// The same object again (a resync, a relabel the table does not keep)
 	// changes nothing and wakes no one.
@@ -74,7 +74,7 @@ func TestTableKeepsFingerprintsAndReportsChanges(t *testing.T) {
 	require.NoError(t, tab.Update(binding("a", "devs-edit", "admin", owner)))
 	e, _ = tab.Get("a", "devs-edit")
 	assert.NotEqual(t, want, e.Content)
-	assert.Equal(t, []string{"a"}, rec.take())
+	assert.Equal(t, []string{"a/devs-edit"}, rec.take())
 
 	require.NoError(t, tab.Add(binding("a", "ops-view", "view")))
 	require.NoError(t, tab.Add(binding("b", "devs-edit", "edit", owner)))
@@ -89,29 +89,29 @@ func TestTableKeepsFingerprintsAndReportsChanges(t *testing.T) {
 	require.NoError(t, tab.Delete(toolscache.DeletedFinalStateUnknown{Key: "b/devs-edit", Obj: binding("b", "devs-edit", "edit", owner)}))
 	_, ok = tab.Get("a", "devs-edit")
 	assert.False(t, ok)
-	assert.Equal(t, []string{"a", "b"}, rec.take())
+	assert.Equal(t, []string{"a/devs-edit", "b/devs-edit"}, rec.take())
 	assert.Equal(t, 1, tab.Len())
 	require.NoError(t, tab.Delete(binding("c", "never-seen", "edit")))
 	assert.Empty(t, rec.take(), "deleting what is not there reports nothing")
 }
 
-func TestReplaceReportsOnlyNamespacesThatDiffer(t *testing.T) {
+func TestReplaceReportsOnlyEntriesThatDiffer(t *testing.T) {
 	rec := &recorder{}
 	tab := rec.table()
 	require.NoError(t, tab.Replace([]any{
-		binding("a", "x", "edit", owner), binding("b", "x", "edit", owner), binding("c", "x", "edit", owner),
+		binding("a", "x", "edit", owner), binding("a", "y", "edit", owner), binding("b", "x", "edit", owner), binding("c", "x", "edit", owner),
 	}, "10"))
 	select {
 	case <-tab.Synced():
 	default:
 		t.Fatal("a first list syncs the table")
 	}
-	assert.ElementsMatch(t, []string{"a", "b", "c"}, rec.take())
+	assert.ElementsMatch(t, []string{"a/x", "a/y", "b/x", "c/x"}, rec.take())
 
-	// A relist after a 410: b's binding changed and c's is gone while the
-	// watch was down; a is as it was.
-	require.NoError(t, tab.Replace([]any{binding("a", "x", "edit", owner), binding("b", "x", "view", owner)}, "20"))
-	assert.ElementsMatch(t, []string{"b", "c"}, rec.take())
+	// A relist after a 410: b's binding changed, a/y and c's are gone and
+	// a/z is new while the watch was down; a/x is as it was.
+	require.NoError(t, tab.Replace([]any{binding("a", "x", "edit", owner), binding("a", "z", "edit", owner), binding("b", "x", "view", owner)}, "20"))
+	assert.ElementsMatch(t, []string{"a/y", "a/z", "b/x", "c/x"}, rec.take())
 	_, ok := tab.Get("c", "x")
 	assert.False(t, ok)
 }
@@ -163,8 +163,9 @@ func TestLedgerFillsFromAListWatchAndEnqueues(t *testing.T) {
 		},
 	}, fake.NewClientset()) // no streaming list here: the fake says so, and the Reflector lists
 	tab := NewTable(Kind{Name: "RoleBinding", Object: &rbacv1.RoleBinding{}, ListWatch: lw, Content: roleRefContent})
-	l := &Ledger{Tables: []*Table{tab}, Requests: func(ns string) []reconcile.Request {
-		return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: ns, Name: "projectsettings"}}}
+	l := &Ledger{Tables: []*Table{tab}, Requests: func(got *Table, ns, name string) []reconcile.Request {
+		assert.Same(t, tab, got)
+		return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: ns, Name: "projectsettings-of-" + name}}}
 	}}
 	queue := workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
 	defer queue.ShutDown()
@@ -179,7 +180,7 @@ func TestLedgerFillsFromAListWatchAndEnqueues(t *testing.T) {
 	_, ok := tab.Get("a", "x")
 	assert.True(t, ok)
 	req, _ := queue.Get()
-	assert.Equal(t, types.NamespacedName{Namespace: "a", Name: "projectsettings"}, req.NamespacedName)
+	assert.Equal(t, types.NamespacedName{Namespace: "a", Name: "projectsettings-of-x"}, req.NamespacedName)
 	queue.Done(req)
 
 	// A deletion through the watch wakes the project.

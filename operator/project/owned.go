@@ -52,9 +52,9 @@ func NewOwned(cs kubernetes.Interface, namespace string) *Owned {
 	rbac, core := cs.RbacV1().RESTClient(), cs.CoreV1().RESTClient()
 	o := &Owned{
 		GroupBindings: ledger.NewTable(ledger.Kind{Name: "group RoleBinding", Object: &rbacv1.RoleBinding{},
-			ListWatch: watch(rbac, "rolebindings", selectorGroupBindings), Content: bindingContent}),
+			ListWatch: watch(rbac, "rolebindings", selectorGroupBindings), Content: ledger.RoleBindingContent}),
 		Bindings: ledger.NewTable(ledger.Kind{Name: "RoleBinding", Object: &rbacv1.RoleBinding{},
-			ListWatch: watch(rbac, "rolebindings", selectorBindings), Content: bindingContent}),
+			ListWatch: watch(rbac, "rolebindings", selectorBindings), Content: ledger.RoleBindingContent}),
 		LimitRanges: ledger.NewTable(ledger.Kind{Name: "LimitRange", Object: &corev1.LimitRange{},
 			ListWatch: watch(core, "limitranges", selectorManaged)}),
 		ServiceAccounts: ledger.NewTable(ledger.Kind{Name: "ServiceAccount", Object: &corev1.ServiceAccount{},
@@ -64,24 +64,11 @@ func NewOwned(cs kubernetes.Interface, namespace string) *Owned {
 	}
 	o.Source = &ledger.Ledger{
 		Tables: []*ledger.Table{o.GroupBindings, o.Bindings, o.LimitRanges, o.ServiceAccounts, o.NetworkPolicies},
-		Requests: func(namespace string) []reconcile.Request {
+		Requests: func(_ *ledger.Table, namespace, _ string) []reconcile.Request {
 			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: namespace, Name: v1alpha1.ProjectSettingsName}}}
 		},
 	}
 	return o
-}
-
-// bindingContent digests what bindingMatches compares: roleRef and subjects.
-func bindingContent(obj runtime.Object) (uint64, error) {
-	rb, ok := obj.(*rbacv1.RoleBinding)
-	if !ok {
-		return 0, fmt.Errorf("%T is not a RoleBinding", obj)
-	}
-	parts := []ledger.Marshaler{&rb.RoleRef}
-	for i := range rb.Subjects {
-		parts = append(parts, &rb.Subjects[i])
-	}
-	return ledger.DigestOf(parts...)
 }
 
 // networkPolicyContent digests the spec, which the reconciler puts back.

@@ -199,7 +199,7 @@ func (r *SettingsReconciler) ensure(ctx context.Context, ps *v1alpha1.ProjectSet
 		}
 		return err
 	}
-	if d, err := bindingContent(want); err == nil && d == have.Content {
+	if d, err := ledger.RoleBindingContent(want); err == nil && d == have.Content {
 		return nil
 	}
 	// Changed: the ledger holds only a digest, so the binding is read to be

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 	"github.com/ambient-code/agentic-operator/operator/ensure"
+	"github.com/ambient-code/agentic-operator/operator/ledger"
 )
 
 const (
@@ -81,7 +82,7 @@ func managedMeta(ps *v1alpha1.ProjectSettings, name string) metav1.ObjectMeta {
 func (r *SettingsReconciler) ensureTrigger(ctx context.Context, ps *v1alpha1.ProjectSettings) (bool, error) {
 	want := triggerRoleBinding(ps, r.triggerClusterRole())
 	// In place (the ledger watches both by label): no request.
-	if inPlace(r.Owned.ServiceAccounts, ps, TriggerName, nil, nil) && inPlace(r.Owned.Bindings, ps, TriggerName, bindingContent, want) {
+	if inPlace(r.Owned.ServiceAccounts, ps, TriggerName, nil, nil) && inPlace(r.Owned.Bindings, ps, TriggerName, ledger.RoleBindingContent, want) {
 		return true, nil
 	}
 	sa := triggerServiceAccount(ps)
