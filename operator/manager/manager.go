@@ -168,6 +168,17 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	// Terminal sessions with nothing left to clean up are archived and leave the
 	// cache, so that memory follows active sessions rather than history.
 	settled := []session.SettledHook{archive.Hook{Reader: mgr.GetAPIReader(), Writer: mgr.GetClient()}}
+	// What the operator owns per project and per active runner is kept as
+	// fingerprints (operator/ledger), not in the cache: several objects in
+	// each of hundreds of namespaces, and three per active session.
+	owned, err := kubernetes.NewForConfigAndClient(protobuf(mgr.GetConfig()), mgr.GetHTTPClient())
+	if err != nil {
+		return nil, fmt.Errorf("building the owned objects' client: %w", err)
+	}
+	ownedMeta, err := metadata.NewForConfigAndClient(mgr.GetConfig(), mgr.GetHTTPClient())
+	if err != nil {
+		return nil, fmt.Errorf("building the metadata client: %w", err)
+	}
 	sessions := &session.Reconciler{
 		Client:                mgr.GetClient(),
 		APIReader:             mgr.GetAPIReader(),
@@ -177,6 +188,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		RunningHooks:          running,
 		SettledHooks:          settled,
 		ProjectSettingsEvents: inactivity.EnqueueRunningSessions(mgr.GetClient()),
+		Identity:              runneridentity.NewWatched(owned, ownedMeta, opts.Scope.Namespace),
 	}
 	// Both controllers act only in managed namespaces (controllers.go).
 	gate := scope.NewGate(mgr.GetCache(), scope.DefaultRemembered)
@@ -185,11 +197,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	}
 	// Restart requests the webhook missed reach archived sessions, outside the
 	// cache: a metadata-only watch of them, keeping nothing, is the backstop.
-	archivedMeta, err := metadata.NewForConfigAndClient(mgr.GetConfig(), mgr.GetHTTPClient())
-	if err != nil {
-		return nil, fmt.Errorf("building the archive watch's metadata client: %w", err)
-	}
-	watcher := &archive.Watcher{Reader: mgr.GetAPIReader(), Writer: mgr.GetClient(), Watch: archivedMeta,
+	watcher := &archive.Watcher{Reader: mgr.GetAPIReader(), Writer: mgr.GetClient(), Watch: ownedMeta,
 		PageSize: opts.ArchiveSweepPageSize, Namespace: opts.Scope.Namespace,
 		Managed: gate.Managed, Namespaces: mgr.GetCache()}
 	if err := mgr.Add(watcher); err != nil {
@@ -198,14 +206,8 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err := (&project.NamespaceReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the namespace controller: %w", err)
 	}
-	// A project's objects are kept as fingerprints (operator/ledger), not in
-	// the cache: several per managed namespace, hundreds of namespaces.
-	projectObjects, err := kubernetes.NewForConfigAndClient(protobuf(mgr.GetConfig()), mgr.GetHTTPClient())
-	if err != nil {
-		return nil, fmt.Errorf("building the project objects' client: %w", err)
-	}
 	settings := &project.SettingsReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder(EventSource),
-		Owned: project.NewOwned(projectObjects, opts.Scope.Namespace), Live: mgr.GetAPIReader(),
+		Owned: project.NewOwned(owned, opts.Scope.Namespace), Live: mgr.GetAPIReader(),
 		BackendNamespace: opts.Runner.Platform.BackendNamespace, TriggerClusterRole: opts.TriggerClusterRole}
 	if err := settings.SetupWithManager(mgr, gate); err != nil {
 		return nil, fmt.Errorf("setting up the ProjectSettings controller: %w", err)

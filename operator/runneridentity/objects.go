@@ -31,7 +31,7 @@ func serviceAccount(s *v1alpha1.AgenticSession, owner metav1.OwnerReference) *co
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
 		Name:            v1alpha1.RunnerServiceAccountName(s.Name),
 		Namespace:       s.Namespace,
-		Labels:          map[string]string{v1alpha1.LabelApp: v1alpha1.RunnerSAAppName},
+		Labels:          map[string]string{v1alpha1.LabelApp: v1alpha1.RunnerSAAppName, v1alpha1.LabelActiveRunner: v1alpha1.ValueTrue},
 		OwnerReferences: []metav1.OwnerReference{owner},
 	}}
 	if user := userID(s); user != "" {
@@ -52,7 +52,7 @@ func roleBinding(s *v1alpha1.AgenticSession, owner metav1.OwnerReference, cluste
 		ObjectMeta: metav1.ObjectMeta{
 			Name:            v1alpha1.RunnerRoleBindingName(s.Name),
 			Namespace:       s.Namespace,
-			Labels:          map[string]string{v1alpha1.LabelApp: v1alpha1.RunnerSAAppName},
+			Labels:          map[string]string{v1alpha1.LabelApp: v1alpha1.RunnerSAAppName, v1alpha1.LabelActiveRunner: v1alpha1.ValueTrue},
 			OwnerReferences: []metav1.OwnerReference{owner},
 		},
 		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: clusterRole},
@@ -66,7 +66,7 @@ func tokenSecret(s *v1alpha1.AgenticSession, owner metav1.OwnerReference, k8sTok
 		ObjectMeta: metav1.ObjectMeta{
 			Name:            v1alpha1.TokenSecretName(s.Name),
 			Namespace:       s.Namespace,
-			Labels:          map[string]string{v1alpha1.LabelApp: v1alpha1.TokenSecretAppName},
+			Labels:          map[string]string{v1alpha1.LabelApp: v1alpha1.TokenSecretAppName, v1alpha1.LabelActiveRunner: v1alpha1.ValueTrue},
 			Annotations:     map[string]string{v1alpha1.AnnotationTokenRefreshedAt: refreshedAt},
 			OwnerReferences: []metav1.OwnerReference{owner},
 		},

@@ -25,7 +25,8 @@ func TestObjectsAreThePlatformsShape(t *testing.T) {
 	s := session()
 	sa := serviceAccount(s, owner(s))
 	assert.Equal(t, "ambient-session-s1", sa.Name)
-	assert.Equal(t, map[string]string{"app": "ambient-runner"}, sa.Labels)
+	assert.Equal(t, map[string]string{"app": "ambient-runner", "ambient-code.io/active-runner": "true"}, sa.Labels,
+		"the platform's app label, and the one the drift watch selects active runners by")
 	assert.Equal(t, "alice", sa.Annotations["ambient-code.io/created-by-user-id"], "trimmed, as the platform trims it")
 	assert.True(t, controlledBy(sa, s))
 
@@ -38,7 +39,7 @@ func TestObjectsAreThePlatformsShape(t *testing.T) {
 
 	secret := tokenSecret(s, owner(s), "k8s", "agui", "2026-12-02T10:00:00Z")
 	assert.Equal(t, "ambient-runner-token-s1", secret.Name)
-	assert.Equal(t, map[string]string{"app": "ambient-runner-token"}, secret.Labels)
+	assert.Equal(t, map[string]string{"app": "ambient-runner-token", "ambient-code.io/active-runner": "true"}, secret.Labels)
 	assert.Equal(t, "k8s", string(secret.Data["k8s-token"]))
 	assert.Equal(t, "agui", string(secret.Data["agui-token"]))
 	assert.Equal(t, "2026-12-02T10:00:00Z", secret.Annotations["ambient-code.io/token-refreshed-at"])

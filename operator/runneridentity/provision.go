@@ -10,6 +10,7 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/uuid"
@@ -48,7 +49,7 @@ func (t *Taken) String() string { return t.Kind + " " + t.Name }
 // kept across restarts, since the backend reads it from the Secret to call the
 // runner. owner is the session's controller reference.
 func (p *Provisioner) Ensure(ctx context.Context, s *v1alpha1.AgenticSession, owner metav1.OwnerReference) (*Taken, error) {
-	if t, err := p.ensureServiceAccount(ctx, s, owner); t != nil || err != nil {
+	if _, t, err := p.ensureServiceAccount(ctx, s, owner); t != nil || err != nil {
 		return t, err
 	}
 	if t, err := p.ensureRoleBinding(ctx, s, owner); t != nil || err != nil {
@@ -61,28 +62,127 @@ func (p *Provisioner) Ensure(ctx context.Context, s *v1alpha1.AgenticSession, ow
 	return p.ensureTokenSecret(ctx, s, owner, token)
 }
 
-func (p *Provisioner) ensureServiceAccount(ctx context.Context, s *v1alpha1.AgenticSession, owner metav1.OwnerReference) (*Taken, error) {
+// Repair puts back what Watched.Check found drifted of a Running session's
+// identity: a ServiceAccount or RoleBinding deleted or changed is made again
+// (a new ServiceAccount invalidates every token of the old one, so a new token
+// goes into the Secret), and one that only lacks the active-runner label gets
+// it. What cannot be repaired while the runner runs is returned as the reason
+// it must restart: a deleted token Secret took the AG-UI token the runner holds
+// with it, and a name now held by an object the session does not control is
+// not written to (the restart's Ensure refuses it).
+func (p *Provisioner) Repair(ctx context.Context, s *v1alpha1.AgenticSession, owner metav1.OwnerReference, d Drift) (restart string, err error) {
+	newAccount := false
+	if d.ServiceAccount {
+		created, t, err := p.ensureServiceAccount(ctx, s, owner)
+		if err != nil || t != nil {
+			return takenReason(t), err
+		}
+		newAccount = created
+	}
+	if d.RoleBinding {
+		if t, err := p.ensureRoleBinding(ctx, s, owner); err != nil || t != nil {
+			return takenReason(t), err
+		}
+	}
+	if !d.Secret && !newAccount {
+		return "", nil
+	}
+	name := v1alpha1.TokenSecretName(s.Name)
+	secret := metadataOf("Secret", s.Namespace, name)
+	err = p.Live.Get(ctx, client.ObjectKeyFromObject(secret), secret)
+	switch {
+	case apierrors.IsNotFound(err):
+		return fmt.Sprintf("its token Secret %s was deleted, and with it the AG-UI token the runner holds; the restarted runner gets a new one", name), nil
+	case err != nil:
+		return "", fmt.Errorf("reading token Secret %s/%s: %w", s.Namespace, name, err)
+	case !controlledBy(secret, s):
+		return takenReason(&Taken{Kind: "Secret", Name: name}), nil
+	}
+	patch := map[string]any{"metadata": map[string]any{"labels": activeLabel(v1alpha1.ValueTrue)}}
+	if newAccount {
+		token, err := Mint(ctx, p.Client, s.Namespace, v1alpha1.RunnerServiceAccountName(s.Name))
+		if err != nil {
+			return "", err
+		}
+		patch = map[string]any{
+			"metadata": map[string]any{"labels": activeLabel(v1alpha1.ValueTrue),
+				"annotations": map[string]any{v1alpha1.AnnotationTokenRefreshedAt: p.now()}},
+			"data": map[string]any{v1alpha1.TokenSecretK8sTokenKey: []byte(token)},
+		}
+	}
+	return "", p.mergePatch(ctx, secret, patch)
+}
+
+// Release takes the active-runner label off the identity objects of a session
+// that is terminal (labelled names those still carrying it), so the drift
+// watch forgets them; they stay for the next start, as on the platform.
+func (p *Provisioner) Release(ctx context.Context, s *v1alpha1.AgenticSession, labelled Drift) error {
+	patch := map[string]any{"metadata": map[string]any{"labels": activeLabel(nil)}}
+	for _, o := range []struct {
+		is         bool
+		kind, name string
+	}{
+		{labelled.ServiceAccount, "ServiceAccount", v1alpha1.RunnerServiceAccountName(s.Name)},
+		{labelled.RoleBinding, "RoleBinding", v1alpha1.RunnerRoleBindingName(s.Name)},
+		{labelled.Secret, "Secret", v1alpha1.TokenSecretName(s.Name)},
+	} {
+		if !o.is {
+			continue
+		}
+		if err := p.mergePatch(ctx, metadataOf(o.kind, s.Namespace, o.name), patch); err != nil && !apierrors.IsNotFound(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+func takenReason(t *Taken) string {
+	if t == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s now holds a name of its identity and is not controlled by the session", t)
+}
+
+func activeLabel(value any) map[string]any {
+	return map[string]any{v1alpha1.LabelActiveRunner: value}
+}
+
+// metadataOf is an identity object as metadata, for reads and patches that
+// need nothing else (and so never carry a token).
+func metadataOf(kind, ns, name string) *metav1.PartialObjectMetadata {
+	m := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	gv := corev1.SchemeGroupVersion
+	if kind == "RoleBinding" {
+		gv = rbacv1.SchemeGroupVersion
+	}
+	m.SetGroupVersionKind(gv.WithKind(kind))
+	return m
+}
+
+// ensureServiceAccount creates s's ServiceAccount (created) or checks the one
+// of its name, bringing its user annotation and active-runner label up to date.
+func (p *Provisioner) ensureServiceAccount(ctx context.Context, s *v1alpha1.AgenticSession, owner metav1.OwnerReference) (created bool, t *Taken, err error) {
 	want := serviceAccount(s, owner)
-	existing := &metav1.PartialObjectMetadata{}
-	existing.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ServiceAccount"))
+	existing := metadataOf("ServiceAccount", s.Namespace, want.Name)
 	found, err := p.createOrRead(ctx, want, existing)
 	if err != nil || !found {
-		return nil, err
+		return err == nil, nil, err
 	}
 	if !controlledBy(existing, s) {
-		return &Taken{Kind: "ServiceAccount", Name: want.Name}, nil
+		return false, &Taken{Kind: "ServiceAccount", Name: want.Name}, nil
 	}
 	// The backend acts for this user when the runner calls it: keep it current.
 	user := userID(s)
-	if existing.Annotations[v1alpha1.AnnotationCreatedByUserID] == user {
-		return nil, nil
+	if existing.Annotations[v1alpha1.AnnotationCreatedByUserID] == user && existing.Labels[v1alpha1.LabelActiveRunner] == v1alpha1.ValueTrue {
+		return false, nil, nil
 	}
 	var value any = user
 	if user == "" {
 		value = nil
 	}
-	return nil, p.mergePatch(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: want.Name, Namespace: s.Namespace}},
-		map[string]any{"metadata": map[string]any{"annotations": map[string]any{v1alpha1.AnnotationCreatedByUserID: value}}})
+	return false, nil, p.mergePatch(ctx, existing, map[string]any{"metadata": map[string]any{
+		"labels":      activeLabel(v1alpha1.ValueTrue),
+		"annotations": map[string]any{v1alpha1.AnnotationCreatedByUserID: value}}})
 }
 
 func (p *Provisioner) ensureRoleBinding(ctx context.Context, s *v1alpha1.AgenticSession, owner metav1.OwnerReference) (*Taken, error) {
@@ -94,6 +194,12 @@ func (p *Provisioner) ensureRoleBinding(ctx context.Context, s *v1alpha1.Agentic
 	}
 	if !controlledBy(existing, s) {
 		return &Taken{Kind: "RoleBinding", Name: want.Name}, nil
+	}
+	if existing.Labels[v1alpha1.LabelActiveRunner] != v1alpha1.ValueTrue && existing.RoleRef == want.RoleRef {
+		if err := p.mergePatch(ctx, metadataOf("RoleBinding", s.Namespace, want.Name),
+			map[string]any{"metadata": map[string]any{"labels": activeLabel(v1alpha1.ValueTrue)}}); err != nil {
+			return nil, err
+		}
 	}
 	return nil, ensure.RoleBinding(ctx, p.Client, existing, want)
 }
@@ -115,8 +221,9 @@ func (p *Provisioner) ensureTokenSecret(ctx context.Context, s *v1alpha1.Agentic
 		data[v1alpha1.TokenSecretAGUIKey] = want.Data[v1alpha1.TokenSecretAGUIKey]
 	}
 	return nil, p.mergePatch(ctx, existing, map[string]any{
-		"metadata": map[string]any{"annotations": map[string]any{v1alpha1.AnnotationTokenRefreshedAt: now}},
-		"data":     data,
+		"metadata": map[string]any{"labels": activeLabel(v1alpha1.ValueTrue),
+			"annotations": map[string]any{v1alpha1.AnnotationTokenRefreshedAt: now}},
+		"data": data,
 	})
 }
 
@@ -140,12 +247,7 @@ func mergePatch(ctx context.Context, c client.Writer, obj client.Object, patch m
 	return nil
 }
 
-func (p *Provisioner) clusterRole() string {
-	if p.ClusterRole != "" {
-		return p.ClusterRole
-	}
-	return DefaultClusterRole
-}
+func (p *Provisioner) clusterRole() string { return clusterRoleOr(p.ClusterRole) }
 
 func (p *Provisioner) now() string {
 	now := time.Now

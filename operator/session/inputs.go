@@ -108,8 +108,7 @@ func (r *Reconciler) prepareInputs(ctx context.Context, s *v1alpha1.AgenticSessi
 		}
 	}
 
-	provisioner := &runneridentity.Provisioner{Client: r.Client, Live: r.APIReader, ClusterRole: r.Runner.RunnerClusterRole, Now: r.Now}
-	taken, err := provisioner.Ensure(ctx, s, owner)
+	taken, err := r.provisioner().Ensure(ctx, s, owner)
 	if err != nil {
 		return nil, nil, fmt.Errorf("provisioning the runner identity of %s: %w", klog.KObj(s), err)
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 	"github.com/ambient-code/agentic-operator/operator/lockedpatch"
 	"github.com/ambient-code/agentic-operator/operator/reposync"
+	"github.com/ambient-code/agentic-operator/operator/runneridentity"
 )
 
 // Reconciler drives AgenticSessions. Its dependencies are explicit so that tests
@@ -54,6 +55,10 @@ type Reconciler struct {
 	// ProjectSettingsEvents, when set, maps ProjectSettings events to sessions to
 	// reconcile, so that a changed project inactivity timeout applies at once.
 	ProjectSettingsEvents handler.EventHandler
+	// Identity, when set, is the ledger of active runners' identity objects:
+	// a Running session's are checked against it and repaired (identity.go),
+	// and SetupWithManager watches through it.
+	Identity *runneridentity.Watched
 }
 
 // Reconcile moves one session one step towards what its phase, its annotations
@@ -102,6 +107,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		// be replaced while the pod runs. A deleted one is created again.
 		if refusal, err = r.checkService(ctx, s); err != nil {
 			return reconcile.Result{}, err
+		}
+		if refusal == nil {
+			if restarted, err := r.checkIdentity(ctx, s, pod); restarted || err != nil {
+				return reconcile.Result{}, err
+			}
 		}
 		checked = []string{CondRunnerObjectsOwned}
 	}
@@ -211,6 +221,10 @@ func (r *Reconciler) runHooks(ctx context.Context, s *v1alpha1.AgenticSession, s
 }
 
 func (r *Reconciler) settled(ctx context.Context, s *v1alpha1.AgenticSession) error {
+	// Before the hooks: the archiver's takes the session out of the cache.
+	if err := r.releaseIdentity(ctx, s); err != nil {
+		return err
+	}
 	for _, h := range r.SettledHooks {
 		if err := h.Settled(ctx, s); err != nil {
 			return fmt.Errorf("settled-session hook for %s: %w", klog.KObj(s), err)

@@ -29,6 +29,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, gate *scope.Gate) error 
 		Owns(&corev1.Service{}).
 		Watches(&corev1.Namespace{}, scope.OnManaged(scope.Each(mgr.GetCache(),
 			func() client.ObjectList { return &v1alpha1.AgenticSessionList{} })))
+	if r.Identity != nil {
+		b = b.WatchesRawSource(r.Identity.Source)
+	}
 	if r.ProjectSettingsEvents != nil {
 		b = b.Watches(&v1alpha1.ProjectSettings{}, r.ProjectSettingsEvents)
 	}

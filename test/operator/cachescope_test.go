@@ -16,6 +16,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
+
+	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
 )
 
 // auditEvent is the part of an audit.k8s.io/v1 Event the test reads.
@@ -81,6 +83,9 @@ var bindingSelectors = []string{"ambient-code.io/group-access=true", "ambient-co
 // LimitRanges, ServiceAccounts and NetworkPolicies, and listed nothing
 // else: no reconciler lists per namespace. It also shows that a cached read of an
 // unlisted kind fails instead of starting an informer.
+// activeRunners selects the identity objects of active runners.
+const activeRunners = v1alpha1.LabelActiveRunner + "=" + v1alpha1.ValueTrue
+
 func (s *suite) cacheScope(t *testing.T) {
 	// A kind the operator's scheme knows (core/v1) but does not cache.
 	err := s.mgr.GetClient().Get(context.Background(), types.NamespacedName{Namespace: "default", Name: "x"}, &corev1.PersistentVolumeClaim{})
@@ -102,7 +107,8 @@ func (s *suite) cacheScope(t *testing.T) {
 				(r.resource == "services" && r.labels == "app=ambient-code-runner") ||
 				(slices.Contains([]string{"rolebindings", "limitranges", "serviceaccounts", "networkpolicies"}, r.resource) &&
 					r.labels == "ambient-code.io/managed=true") ||
-				(r.resource == "rolebindings" && slices.Contains(bindingSelectors, r.labels)))) ||
+				(r.resource == "rolebindings" && slices.Contains(bindingSelectors, r.labels)) ||
+				(slices.Contains([]string{"rolebindings", "serviceaccounts", "secrets"}, r.resource) && r.labels == activeRunners))) ||
 				(r.resource == "agenticsessions" && r.labels == "ambient-code.io/archived")
 			assert.True(t, allowed, "unexpected list %+v", r)
 		}
@@ -121,9 +127,17 @@ func (s *suite) cacheScope(t *testing.T) {
 		{verb: "watch", resource: "serviceaccounts", labels: "ambient-code.io/managed=true"},
 		{verb: "watch", resource: "networkpolicies", labels: "ambient-code.io/managed=true"},
 		{verb: "watch", resource: "limitranges", labels: "ambient-code.io/managed=true"},
+		// The active runners' identity ledger (operator/runneridentity):
+		// fingerprints, the ServiceAccounts and token Secrets as metadata.
+		{verb: "watch", resource: "rolebindings", labels: activeRunners},
+		{verb: "watch", resource: "serviceaccounts", labels: activeRunners},
+		{verb: "watch", resource: "secrets", labels: activeRunners},
 	}, watches, "the operator's watches, as the API server recorded them")
 	for _, r := range got {
-		assert.NotContains(t, []string{"secrets", "configmaps", "deployments"}, r.resource, "%+v", r)
+		assert.NotContains(t, []string{"configmaps", "deployments"}, r.resource, "%+v", r)
+		if r.resource == "secrets" {
+			assert.Equal(t, activeRunners, r.labels, "Secrets are listed and watched only as the active runners' token Secrets: %+v", r)
+		}
 	}
 	assert.Empty(t, discoveryRequests(t, s.auditLog), "the operator maps its kinds statically (manager.StaticRESTMapper): no discovery")
 	t.Logf("operator list/watch requests seen by the API server: %+v", got)

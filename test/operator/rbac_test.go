@@ -81,7 +81,7 @@ func (s *suite) withoutCheckedGrants(t *testing.T, checked []identity.Permission
 	// The role a project binding grants holds what the lesser account does not,
 	// so only bind could let it grant that role.
 	granted := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "ambient-project-edit"},
-		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"list"}}}}
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"persistentvolumeclaims"}, Verbs: []string{"list"}}}}
 	if err := s.env.Client.Create(ctx, granted); err != nil && !apierrors.IsAlreadyExists(err) {
 		require.NoError(t, err)
 	}

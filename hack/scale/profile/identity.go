@@ -19,7 +19,8 @@ import (
 // it (contract §2.3): ServiceAccount ambient-session-<s>, RoleBinding
 // ambient-session-<s>-rb to ClusterRole ambient-code-runner, and Secret
 // ambient-runner-token-<s> with k8s-token and agui-token, each controlled by the
-// session (which must carry its UID). The tokens are deterministic stand-ins of
+// session (which must carry its UID) and labelled an active runner's, as the
+// operator's drift watch selects them. The tokens are deterministic stand-ins of
 // the real sizes: a ServiceAccount token JWT (about 1 KB) and a UUID.
 type Identity struct {
 	ServiceAccount *corev1.ServiceAccount
@@ -33,7 +34,8 @@ func RunnerIdentity(s *v1alpha1.AgenticSession, i int, refreshed time.Time) Iden
 	owner := metav1.OwnerReference{APIVersion: v1alpha1.GroupVersion.String(), Kind: v1alpha1.KindAgenticSession,
 		Name: s.Name, UID: s.UID, Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}
 	meta := func(name, app string) metav1.ObjectMeta {
-		return metav1.ObjectMeta{Name: name, Namespace: s.Namespace, Labels: map[string]string{v1alpha1.LabelApp: app},
+		return metav1.ObjectMeta{Name: name, Namespace: s.Namespace,
+			Labels:          map[string]string{v1alpha1.LabelApp: app, v1alpha1.LabelActiveRunner: v1alpha1.ValueTrue},
 			OwnerReferences: []metav1.OwnerReference{owner}}
 	}
 	sa := &corev1.ServiceAccount{ObjectMeta: meta(v1alpha1.RunnerServiceAccountName(s.Name), v1alpha1.RunnerSAAppName)}

@@ -21,6 +21,11 @@ const (
 	// LabelGroupAccess marks the RoleBindings the operator manages for
 	// ProjectSettings groupAccess entries: listed and watched by it.
 	LabelGroupAccess = "ambient-code.io/group-access"
+	// LabelActiveRunner marks the identity objects (ServiceAccount,
+	// RoleBinding, token Secret) of a session whose runner is running: put on
+	// at every start, taken off once the session is terminal, so that the
+	// operator's drift watch of them follows active sessions, not history.
+	LabelActiveRunner = "ambient-code.io/active-runner"
 
 	// AnnotationDesiredPhase carries Stopped/Running requests.
 	AnnotationDesiredPhase = "ambient-code.io/desired-phase"
@@ -98,6 +103,11 @@ func RunnerPodSelector() labels.Selector {
 // on the Service it creates), as the operator's Service watch does.
 func RunnerServiceSelector() labels.Selector {
 	return labels.SelectorFromSet(labels.Set{LabelApp: RunnerAppName})
+}
+
+// ActiveRunnerSelector selects the identity objects of active runners.
+func ActiveRunnerSelector() labels.Selector {
+	return labels.SelectorFromSet(labels.Set{LabelActiveRunner: ValueTrue})
 }
 
 // GroupAccessBindingSelector selects the operator's groupAccess RoleBindings.
