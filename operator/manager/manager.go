@@ -33,6 +33,7 @@ import (
 	"github.com/ambient-code/agentic-operator/operator/inactivity"
 	"github.com/ambient-code/agentic-operator/operator/manager/metricsauth"
 	"github.com/ambient-code/agentic-operator/operator/project"
+	"github.com/ambient-code/agentic-operator/operator/recorder"
 	"github.com/ambient-code/agentic-operator/operator/runner"
 	"github.com/ambient-code/agentic-operator/operator/runneridentity"
 	"github.com/ambient-code/agentic-operator/operator/runninghooks"
@@ -179,10 +180,16 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building the metadata client: %w", err)
 	}
+	// Events are written through a bounded queue, not client-go's broadcaster,
+	// whose series cache holds every event for minutes (operator/recorder).
+	events := recorder.New(owned.EventsV1(), mgr.GetScheme(), EventSource)
+	if err := mgr.Add(events); err != nil {
+		return nil, fmt.Errorf("adding the event recorder: %w", err)
+	}
 	sessions := &session.Reconciler{
 		Client:                mgr.GetClient(),
 		APIReader:             mgr.GetAPIReader(),
-		Recorder:              mgr.GetEventRecorder(EventSource),
+		Recorder:              events,
 		Runner:                opts.Runner,
 		Now:                   opts.Now,
 		RunningHooks:          running,
@@ -206,7 +213,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err := (&project.NamespaceReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the namespace controller: %w", err)
 	}
-	settings := &project.SettingsReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder(EventSource),
+	settings := &project.SettingsReconciler{Client: mgr.GetClient(), Recorder: events,
 		Owned: project.NewOwned(owned, opts.Scope.Namespace), Live: mgr.GetAPIReader(),
 		BackendNamespace: opts.Runner.Platform.BackendNamespace, TriggerClusterRole: opts.TriggerClusterRole}
 	if err := settings.SetupWithManager(mgr, gate); err != nil {
