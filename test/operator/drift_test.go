@@ -66,20 +66,7 @@ func (s *suite) driftRepaired(t *testing.T) {
 		want := rb.Subjects
 		require.NoError(t, s.env.Client.Delete(ctx, rb))
 		testenv.Eventually(t, waitTimeout, "the runner RoleBinding recreated", recreated(s.env.Client, key, rb))
-
-		edited := rb.DeepCopy()
-		edited.Subjects = []rbacv1.Subject{{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: "system:authenticated"}}
-		require.NoError(t, s.env.Client.Patch(ctx, edited, client.MergeFrom(rb)))
-		testenv.Eventually(t, waitTimeout, "the runner's subject put back", func(ctx context.Context) error {
-			again := &rbacv1.RoleBinding{}
-			if err := s.env.Client.Get(ctx, key, again); err != nil {
-				return err
-			}
-			if !equality.Semantic.DeepEqual(again.Subjects, want) {
-				return fmt.Errorf("subjects %v", again.Subjects)
-			}
-			return nil
-		})
+		subjectsRepaired(t, s.env.Client, rb, want, rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: "system:authenticated"})
 		samePod(t, s, ns, name, pod)
 	})
 
@@ -173,31 +160,27 @@ func (s *suite) driftRepaired(t *testing.T) {
 		want := rb.Subjects
 
 		require.NoError(t, s.env.Client.Delete(ctx, rb))
-		testenv.Eventually(t, waitTimeout, "the binding recreated", func(ctx context.Context) error {
-			again := &rbacv1.RoleBinding{}
-			if err := s.env.Client.Get(ctx, key, again); err != nil {
-				return err
-			}
-			if again.UID == rb.UID {
-				return fmt.Errorf("still the deleted binding")
-			}
-			*rb = *again
-			return nil
-		})
+		testenv.Eventually(t, waitTimeout, "the binding recreated", recreated(s.env.Client, key, rb))
+		subjectsRepaired(t, s.env.Client, rb, want, rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: "everyone"})
+	})
+}
 
-		edited := rb.DeepCopy()
-		edited.Subjects = []rbacv1.Subject{{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: "everyone"}}
-		require.NoError(t, s.env.Client.Patch(ctx, edited, client.MergeFrom(rb)))
-		testenv.Eventually(t, waitTimeout, "the subjects put back", func(ctx context.Context) error {
-			again := &rbacv1.RoleBinding{}
-			if err := s.env.Client.Get(ctx, key, again); err != nil {
-				return err
-			}
-			if !equality.Semantic.DeepEqual(again.Subjects, want) {
-				return fmt.Errorf("subjects %v", again.Subjects)
-			}
-			return nil
-		})
+// subjectsRepaired edits rb's subjects to just bogus and waits for the
+// operator to put want back.
+func subjectsRepaired(t *testing.T, c client.Client, rb *rbacv1.RoleBinding, want []rbacv1.Subject, bogus rbacv1.Subject) {
+	t.Helper()
+	edited := rb.DeepCopy()
+	edited.Subjects = []rbacv1.Subject{bogus}
+	require.NoError(t, c.Patch(context.Background(), edited, client.MergeFrom(rb)))
+	testenv.Eventually(t, waitTimeout, "the subjects of "+rb.Name+" put back", func(ctx context.Context) error {
+		again := &rbacv1.RoleBinding{}
+		if err := c.Get(ctx, client.ObjectKeyFromObject(rb), again); err != nil {
+			return err
+		}
+		if !equality.Semantic.DeepEqual(again.Subjects, want) {
+			return fmt.Errorf("subjects %v", again.Subjects)
+		}
+		return nil
 	})
 }
 
