@@ -146,13 +146,9 @@ func IsCurrent(ctx context.Context, live client.Reader, s *v1alpha1.AgenticSessi
 // what a runner to create is built from.
 func (r *Reconciler) act(ctx context.Context, s *v1alpha1.AgenticSession, d Decision, pod *corev1.Pod, prep *prepared) error {
 	if d.DeletePod && pod != nil {
-		// The UID precondition keeps a stale cache from deleting a newer pod.
-		err := r.Client.Delete(ctx, pod, client.Preconditions{UID: &pod.UID})
-		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
-			r.Recorder.Eventf(s, pod, corev1.EventTypeWarning, "DeletePodFailed", "DeletePod", "%v", err)
-			return fmt.Errorf("deleting runner pod of %s: %w", klog.KObj(s), err)
+		if err := r.deletePod(ctx, s, pod); err != nil {
+			return err
 		}
-		log.FromContext(ctx).V(1).Info("Deleted runner pod", "pod", klog.KObj(pod))
 	}
 	if d.DeleteService {
 		if err := r.deleteService(ctx, s); err != nil {
@@ -163,6 +159,18 @@ func (r *Reconciler) act(ctx context.Context, s *v1alpha1.AgenticSession, d Deci
 	if d.CreateRunner && prep != nil {
 		return r.createRunner(ctx, s, prep)
 	}
+	return nil
+}
+
+// deletePod deletes s's runner pod, exactly the one given: the UID
+// precondition keeps a stale cache from deleting a newer pod.
+func (r *Reconciler) deletePod(ctx context.Context, s *v1alpha1.AgenticSession, pod *corev1.Pod) error {
+	err := r.Client.Delete(ctx, pod, client.Preconditions{UID: &pod.UID})
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		r.Recorder.Eventf(s, pod, corev1.EventTypeWarning, "DeletePodFailed", "DeletePod", "%v", err)
+		return fmt.Errorf("deleting runner pod of %s: %w", klog.KObj(s), err)
+	}
+	log.FromContext(ctx).V(1).Info("Deleted runner pod", "pod", klog.KObj(pod))
 	return nil
 }
 

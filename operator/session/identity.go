@@ -5,9 +5,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/klog/v2"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
@@ -50,9 +48,8 @@ func (r *Reconciler) checkIdentity(ctx context.Context, s *v1alpha1.AgenticSessi
 	}
 	logger.Info("Restarting the runner", "reason", why)
 	r.Recorder.Eventf(s, pod, corev1.EventTypeWarning, ReasonRunnerIdentityLost, "RestartRunner", "Restarting the runner: %s", why)
-	// The UID precondition keeps a stale cache from deleting a newer pod.
-	if err := r.Client.Delete(ctx, pod, client.Preconditions{UID: &pod.UID}); err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
-		return false, fmt.Errorf("deleting runner pod of %s: %w", klog.KObj(s), err)
+	if err := r.deletePod(ctx, s, pod); err != nil {
+		return false, err
 	}
 	return true, nil
 }
