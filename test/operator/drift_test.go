@@ -52,9 +52,7 @@ func (s *suite) driftRepaired(t *testing.T) {
 			}
 			return nil
 		})
-		after, err := s.pod(ctx, ns, name)
-		require.NoError(t, err)
-		require.Equal(t, pod.UID, after.UID, "the runner pod was not restarted")
+		samePod(t, s, ns, name, pod)
 	})
 
 	t.Run("a deleted or edited runner RoleBinding is repaired", func(t *testing.T) {
@@ -114,16 +112,7 @@ func (s *suite) driftRepaired(t *testing.T) {
 		require.NoError(t, err)
 		secret := s.tokenSecret(t, ns, name)
 		require.NoError(t, s.env.Client.Delete(ctx, secret))
-		testenv.Eventually(t, waitTimeout, "a new runner pod", func(ctx context.Context) error {
-			again, err := s.pod(ctx, ns, name)
-			if err != nil {
-				return err
-			}
-			if again.UID == pod.UID {
-				return fmt.Errorf("still the runner that lost its token")
-			}
-			return nil
-		})
+		testenv.Eventually(t, waitTimeout, "a new runner pod", s.podReplaced(ns, name, pod))
 		testenv.Eventually(t, waitTimeout, "the restart said why", s.eventsInclude(ns, name, session.ReasonRunnerIdentityLost))
 		s.kubelet.run(t, ns, v1alpha1.RunnerPodName(name))
 		testenv.Eventually(t, waitTimeout, "session Running again", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseRunning))

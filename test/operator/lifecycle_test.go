@@ -2,7 +2,6 @@ package operator_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -87,6 +86,20 @@ func (s *suite) eventsInclude(ns, name string, want ...string) func(ctx context.
 			if !slices.Contains(got, w) {
 				return fmt.Errorf("events %v lack %q", got, w)
 			}
+		}
+		return nil
+	}
+}
+
+// podReplaced waits for the runner pod of ns/name to be another than was.
+func (s *suite) podReplaced(ns, name string, was *corev1.Pod) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		pod, err := s.pod(ctx, ns, name)
+		if err != nil {
+			return err
+		}
+		if pod.UID == was.UID {
+			return fmt.Errorf("still the runner pod %s", was.UID)
 		}
 		return nil
 	}
@@ -225,16 +238,7 @@ func (s *suite) lifecycle(t *testing.T) {
 		const name = "recreate"
 		first := s.startRunning(t, ns, name)
 		require.NoError(t, s.env.Client.Delete(ctx, first))
-		testenv.Eventually(t, waitTimeout, "a new runner pod", func(ctx context.Context) error {
-			pod, err := s.pod(ctx, ns, name)
-			if err != nil {
-				return err
-			}
-			if pod.UID == first.UID {
-				return errors.New("still the first pod")
-			}
-			return nil
-		})
+		testenv.Eventually(t, waitTimeout, "a new runner pod", s.podReplaced(ns, name, first))
 		s.kubelet.run(t, ns, v1alpha1.RunnerPodName(name))
 		testenv.Eventually(t, waitTimeout, "session Running again", phaseIs(s.env.Client, ns, name, v1alpha1.PhaseRunning))
 	})
