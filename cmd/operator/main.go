@@ -90,7 +90,8 @@ func main() {
 	ctrl.SetLogger(logger)
 	klog.SetLogger(logger) // client-go logs through the same sink
 	setupLog := logger.WithName("setup")
-	setupLog.Info("Garbage collector target", "gogc", manager.TuneGC(os.Getenv))
+	opts.GC = manager.TuneGC(os.Getenv)
+	setupLog.Info("Garbage collector target", "gogc", opts.GC.Steady, "startupGogc", opts.GC.Startup)
 
 	for _, w := range envWarnings {
 		setupLog.Info("Operator environment: " + w)

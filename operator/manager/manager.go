@@ -96,6 +96,10 @@ type Options struct {
 	// SkipControllerNameValidation lets a test start several managers in one
 	// process (controller names are otherwise unique per process).
 	SkipControllerNameValidation bool
+	// GC is what TuneGC set; when its start-up target differs from its steady
+	// one, the manager moves to the steady one StartupGCWindow after its caches
+	// synced. The zero value leaves the collector alone.
+	GC GCTarget
 }
 
 // NewScheme knows only the groups the manager's client and cache handle: core/v1
@@ -155,6 +159,12 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
+	}
+	if opts.GC.Startup != opts.GC.Steady {
+		gc := steadyGC{target: opts.GC, window: StartupGCWindow, cache: mgr.GetCache(), log: mgr.GetLogger().WithName("gc")}
+		if err := mgr.Add(gc); err != nil {
+			return nil, fmt.Errorf("adding the start-up collector target: %w", err)
+		}
 	}
 	if metricsCerts != nil { // reloads --metrics-cert-path on rotation
 		if err := mgr.Add(metricsCerts); err != nil {

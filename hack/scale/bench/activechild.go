@@ -98,7 +98,7 @@ func runActiveChild(ctx context.Context, payload []byte) error {
 	// As cmd/operator: its logger (operator/logging, no sampler) and its collector
 	// target (manager.TuneGC) before anything is built.
 	log := logging.New(zap.WriteTo(os.Stderr))
-	opmanager.TuneGC(os.Getenv)
+	gc := opmanager.TuneGC(os.Getenv)
 	ctrllog.SetLogger(log)
 	klog.SetLogger(log)
 	if req.HeapProfiles != "" {
@@ -118,7 +118,7 @@ func runActiveChild(ctx context.Context, payload []byte) error {
 	defer cancel()
 	out := json.NewEncoder(os.Stdout)
 	start := time.Now()
-	mgr, err := shippedOperatorWith(cfg, max(1, req.Workers))
+	mgr, err := shippedOperatorWith(cfg, max(1, req.Workers), gc)
 	if err != nil {
 		return err
 	}

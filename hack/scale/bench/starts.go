@@ -59,16 +59,18 @@ const (
 )
 
 // shippedOperator is the shipped operator's manager as cmd/operator builds it by
-// default, for the runs in this process.
+// default, for the runs in this process (whose collector target is the
+// benchmark's, so left alone).
 func shippedOperator(cfg *rest.Config) (manager.Manager, error) {
-	return shippedOperatorWith(cfg, shippedWorkers)
+	return shippedOperatorWith(cfg, shippedWorkers, opmanager.GCTarget{})
 }
 
 // shippedWorkers is cmd/operator's default --max-concurrent-reconciles.
 const shippedWorkers = 10
 
-// shippedOperatorWith is shippedOperator with workers reconciles per controller.
-func shippedOperatorWith(cfg *rest.Config, workers int) (manager.Manager, error) {
+// shippedOperatorWith is shippedOperator with workers reconciles per controller
+// and the collector target gc (manager.Options.GC).
+func shippedOperatorWith(cfg *rest.Config, workers int, gc opmanager.GCTarget) (manager.Manager, error) {
 	return opmanager.New(cfg, opmanager.Options{
 		Runner:                   session.RunnerConfig{Platform: heap.ShippedPlatform()},
 		MaxConcurrentReconciles:  workers,
@@ -76,6 +78,7 @@ func shippedOperatorWith(cfg *rest.Config, workers int) (manager.Manager, error)
 		DefaultInactivityTimeout: inactivity.DefaultTimeout,
 		MetricsBindAddress:       "0", HealthProbeBindAddress: "0",
 		SkipControllerNameValidation: true,
+		GC:                           gc,
 	})
 }
 

@@ -17,6 +17,10 @@ import (
 const (
 	envName    = "SCALE_CHILD"
 	envPayload = "SCALE_CHILD_PAYLOAD"
+	// EnvGODEBUG, when set in the benchmark's environment, is the children's
+	// GODEBUG and theirs only (memprofilerate=1 makes heap profiles exact; set
+	// for the whole benchmark it would slow the API server it starts too).
+	EnvGODEBUG = "SCALE_CHILD_GODEBUG"
 )
 
 // Func runs a part with its decoded payload until done or ctx ends (SIGTERM).
@@ -67,6 +71,9 @@ func Command(ctx context.Context, name string, payload any) (*exec.Cmd, error) {
 	}
 	cmd := exec.CommandContext(ctx, exe)
 	cmd.Env = append(os.Environ(), envName+"="+name, envPayload+"="+string(data))
+	if debug, ok := os.LookupEnv(EnvGODEBUG); ok {
+		cmd.Env = append(cmd.Env, "GODEBUG="+debug)
+	}
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	// A child never outlives a benchmark that died without cleaning up.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

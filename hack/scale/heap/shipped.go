@@ -33,7 +33,7 @@ func init() {
 func startShipped(ctx context.Context, cfg *rest.Config) (Running, error) {
 	// As cmd/operator: the collector's target, then its flag defaults; metrics and
 	// probe servers off (no ports to claim).
-	manager.TuneGC(os.Getenv)
+	gc := manager.TuneGC(os.Getenv)
 	mgr, err := manager.New(cfg, manager.Options{
 		Runner:                   session.RunnerConfig{Platform: ShippedPlatform()},
 		MaxConcurrentReconciles:  10,
@@ -41,6 +41,7 @@ func startShipped(ctx context.Context, cfg *rest.Config) (Running, error) {
 		DefaultInactivityTimeout: inactivity.DefaultTimeout,
 		MetricsBindAddress:       "0",
 		HealthProbeBindAddress:   "0",
+		GC:                       gc,
 	})
 	if err != nil {
 		return Running{}, fmt.Errorf("building the operator: %w", err)
