@@ -18,7 +18,11 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"strings"
 	"sync"
+	"unique"
+
+	"github.com/google/uuid"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -32,11 +36,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 )
 
-// Entry is what a Table keeps of one object.
+// Entry is what a Table keeps of one object, in 64 bytes that point into no
+// decoded object: the name is interned (the same few names recur in every
+// project) and a UUID UID is kept as its 16 bytes. Entries are comparable.
 type Entry struct {
-	Name string
-	// UID is the object's, for a delete with a precondition.
-	UID types.UID
+	name unique.Handle[string]
+	uid  compactUID
 	// Controller is ControllerDigest of the object's controller reference,
 	// zero when it has none.
 	Controller uint64
@@ -44,6 +49,43 @@ type Entry struct {
 	Content uint64
 	// Deleting: the object has a deletionTimestamp.
 	Deleting bool
+}
+
+// NewEntry returns the entry of an object named name with uid.
+func NewEntry(name string, uid types.UID) Entry {
+	return Entry{name: unique.Make(name), uid: compactUIDOf(uid)}
+}
+
+// Name is the object's name.
+func (e Entry) Name() string {
+	if e.name == (unique.Handle[string]{}) {
+		return ""
+	}
+	return e.name.Value()
+}
+
+// UID is the object's, for a delete with a precondition.
+func (e Entry) UID() types.UID { return e.uid.UID() }
+
+// compactUID is a UID in the API server's form (a lowercase, hyphenated UUID)
+// as its 16 bytes, or any other UID as a string of its own.
+type compactUID struct {
+	uuid  uuid.UUID
+	other string
+}
+
+func compactUIDOf(uid types.UID) compactUID {
+	if u, err := uuid.Parse(string(uid)); err == nil && u.String() == string(uid) {
+		return compactUID{uuid: u}
+	}
+	return compactUID{other: strings.Clone(string(uid))}
+}
+
+func (c compactUID) UID() types.UID {
+	if c.other != "" || c.uuid == (uuid.UUID{}) {
+		return types.UID(c.other)
+	}
+	return types.UID(c.uuid.String())
 }
 
 // ControlledBy reports whether ref, as the reconciler would write it, is the
@@ -134,8 +176,9 @@ type Kind struct {
 type Table struct {
 	kind Kind
 
-	mu          sync.RWMutex
-	byNamespace map[string][]Entry
+	mu sync.RWMutex
+	// Namespaces are interned: every table holds the same few hundred.
+	byNamespace map[unique.Handle[string]][]Entry
 	changed     func(namespace, name string)
 
 	syncOnce sync.Once
@@ -144,17 +187,16 @@ type Table struct {
 
 // NewTable returns the empty table of k; it fills once its Ledger starts.
 func NewTable(k Kind) *Table {
-	return &Table{kind: k, byNamespace: map[string][]Entry{}, synced: make(chan struct{})}
+	return &Table{kind: k, byNamespace: map[unique.Handle[string]][]Entry{}, synced: make(chan struct{})}
 }
 
 // Get returns the entry of name in namespace.
 func (t *Table) Get(namespace, name string) (Entry, bool) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	for _, e := range t.byNamespace[namespace] {
-		if e.Name == name {
-			return e, true
-		}
+	es := t.byNamespace[unique.Make(namespace)]
+	if i := indexOf(es, name); i >= 0 {
+		return es[i], true
 	}
 	return Entry{}, false
 }
@@ -163,7 +205,7 @@ func (t *Table) Get(namespace, name string) (Entry, bool) {
 func (t *Table) InNamespace(namespace string) []Entry {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return append([]Entry(nil), t.byNamespace[namespace]...)
+	return append([]Entry(nil), t.byNamespace[unique.Make(namespace)]...)
 }
 
 // Len is the number of entries.
@@ -181,28 +223,30 @@ func (t *Table) Len() int {
 func (t *Table) Synced() <-chan struct{} { return t.synced }
 
 // entryOf fingerprints obj; the namespace is returned beside.
-func (t *Table) entryOf(obj any) (string, Entry, error) {
+func (t *Table) entryOf(obj any) (unique.Handle[string], Entry, error) {
+	var none unique.Handle[string]
 	if d, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
 		obj = d.Obj
 	}
 	m, err := meta.Accessor(obj)
 	if err != nil {
-		return "", Entry{}, fmt.Errorf("ledger of %s: %w", t.kind.Name, err)
+		return none, Entry{}, fmt.Errorf("ledger of %s: %w", t.kind.Name, err)
 	}
-	e := Entry{Name: m.GetName(), UID: m.GetUID(), Deleting: m.GetDeletionTimestamp() != nil}
+	e := NewEntry(m.GetName(), m.GetUID())
+	e.Deleting = m.GetDeletionTimestamp() != nil
 	if ref := metav1.GetControllerOfNoCopy(m); ref != nil {
 		e.Controller = ControllerDigest(*ref)
 	}
 	if t.kind.Content != nil {
 		ro, ok := obj.(runtime.Object)
 		if !ok {
-			return "", Entry{}, fmt.Errorf("ledger of %s: %T is not a runtime.Object", t.kind.Name, obj)
+			return none, Entry{}, fmt.Errorf("ledger of %s: %T is not a runtime.Object", t.kind.Name, obj)
 		}
 		if e.Content, err = t.kind.Content(ro); err != nil {
-			return "", Entry{}, fmt.Errorf("ledger of %s: digesting %s/%s: %w", t.kind.Name, m.GetNamespace(), m.GetName(), err)
+			return none, Entry{}, fmt.Errorf("ledger of %s: digesting %s/%s: %w", t.kind.Name, m.GetNamespace(), m.GetName(), err)
 		}
 	}
-	return m.GetNamespace(), e, nil
+	return unique.Make(m.GetNamespace()), e, nil
 }
 
 // Add implements the Reflector's store.
@@ -217,7 +261,7 @@ func (t *Table) Update(obj any) error {
 	}
 	t.mu.Lock()
 	es := t.byNamespace[ns]
-	i := indexOf(es, e.Name)
+	i := indexOf(es, e.Name())
 	changed := i < 0 || es[i] != e
 	switch {
 	case i < 0:
@@ -227,7 +271,7 @@ func (t *Table) Update(obj any) error {
 	}
 	t.mu.Unlock()
 	if changed {
-		t.report(ns, e.Name)
+		t.report(ns.Value(), e.Name())
 	}
 	return nil
 }
@@ -240,7 +284,7 @@ func (t *Table) Delete(obj any) error {
 	}
 	t.mu.Lock()
 	es := t.byNamespace[ns]
-	i := indexOf(es, e.Name)
+	i := indexOf(es, e.Name())
 	if i >= 0 {
 		es = append(es[:i], es[i+1:]...)
 		if len(es) == 0 {
@@ -251,7 +295,7 @@ func (t *Table) Delete(obj any) error {
 	}
 	t.mu.Unlock()
 	if i >= 0 {
-		t.report(ns, e.Name)
+		t.report(ns.Value(), e.Name())
 	}
 	return nil
 }
@@ -260,7 +304,7 @@ func (t *Table) Delete(obj any) error {
 // every entry that differs, new or gone, is reported (after a relist, what
 // changed while the watch was down).
 func (t *Table) Replace(list []any, _ string) error {
-	next := make(map[string][]Entry, len(t.byNamespace))
+	next := make(map[unique.Handle[string]][]Entry, len(t.byNamespace))
 	for _, obj := range list {
 		ns, e, err := t.entryOf(obj)
 		if err != nil {
@@ -274,13 +318,13 @@ func (t *Table) Replace(list []any, _ string) error {
 	t.mu.Unlock()
 	for ns, es := range next {
 		for _, name := range differing(prev[ns], es) {
-			t.report(ns, name)
+			t.report(ns.Value(), name)
 		}
 	}
 	for ns, es := range prev {
 		if _, ok := next[ns]; !ok {
 			for _, e := range es {
-				t.report(ns, e.Name)
+				t.report(ns.Value(), e.Name())
 			}
 		}
 	}
@@ -301,8 +345,9 @@ func (t *Table) report(namespace, name string) {
 }
 
 func indexOf(es []Entry, name string) int {
+	h := unique.Make(name)
 	for i := range es {
-		if es[i].Name == name {
+		if es[i].name == h {
 			return i
 		}
 	}
@@ -313,13 +358,13 @@ func indexOf(es []Entry, name string) int {
 func differing(was, is []Entry) []string {
 	var names []string
 	for _, e := range is {
-		if i := indexOf(was, e.Name); i < 0 || was[i] != e {
-			names = append(names, e.Name)
+		if i := indexOf(was, e.Name()); i < 0 || was[i] != e {
+			names = append(names, e.Name())
 		}
 	}
 	for _, e := range was {
-		if indexOf(is, e.Name) < 0 {
-			names = append(names, e.Name)
+		if indexOf(is, e.Name()) < 0 {
+			names = append(names, e.Name())
 		}
 	}
 	return names

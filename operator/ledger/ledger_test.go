@@ -2,8 +2,10 @@ package ledger
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -60,8 +62,11 @@ func TestTableKeepsFingerprintsAndReportsChanges(t *testing.T) {
 	require.True(t, ok)
 	want, err := DigestOf(&rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "edit"})
 	require.NoError(t, err)
-	assert.Equal(t, Entry{Name: "devs-edit", UID: "a/devs-edit", Controller: ControllerDigest(owner), Content: want}, e,
-		"name, uid and two digests: labels, annotations and the object itself are not kept")
+	wantEntry := NewEntry("devs-edit", "a/devs-edit")
+	wantEntry.Controller, wantEntry.Content = ControllerDigest(owner), want
+	assert.Equal(t, wantEntry, e, "name, uid and two digests: labels, annotations and the object itself are not kept")
+	assert.Equal(t, "devs-edit", e.Name())
+	assert.Equal(t, types.UID("a/devs-edit"), e.UID())
 	assert.True(t, e.ControlledBy(owner))
 	assert.Equal(t, []string{"a/devs-edit"}, rec.take())
 
@@ -196,4 +201,24 @@ func TestLedgerFillsFromAListWatchAndEnqueues(t *testing.T) {
 	done, stop := context.WithCancel(ctx)
 	stop()
 	assert.ErrorContains(t, idle.WaitForSync(done), "LimitRange not synced")
+}
+
+func TestEntryKeepsNameAndUIDCompactly(t *testing.T) {
+	assert.LessOrEqual(t, unsafe.Sizeof(Entry{}), uintptr(64), "an entry is a fixed 64 bytes at most")
+
+	for _, uid := range []types.UID{
+		"0a5f3c2e-7d41-4b8e-9c3a-1f2e3d4c5b6a", // the API server's form: kept as 16 bytes
+		"0A5F3C2E-7D41-4B8E-9C3A-1F2E3D4C5B6A", // any other form is kept as it is
+		"urn:uuid:0a5f3c2e-7d41-4b8e-9c3a-1f2e3d4c5b6a",
+		"pod-uid-1",
+		"",
+	} {
+		e := NewEntry("runner-allow-backend-only", uid)
+		assert.Equal(t, uid, e.UID())
+		assert.Equal(t, "runner-allow-backend-only", e.Name())
+	}
+	assert.Equal(t, NewEntry("a", "0a5f3c2e-7d41-4b8e-9c3a-1f2e3d4c5b6a"), NewEntry(strings.Clone("a"), "0a5f3c2e-7d41-4b8e-9c3a-1f2e3d4c5b6a"),
+		"entries of the same object compare equal, wherever their strings came from")
+	assert.Empty(t, Entry{}.Name())
+	assert.Empty(t, Entry{}.UID())
 }

@@ -86,7 +86,7 @@ func (r *SettingsReconciler) Reconcile(ctx context.Context, req reconcile.Reques
 	existing := map[string]ledger.Entry{}
 	for _, e := range r.Owned.GroupBindings.InNamespace(ps.Namespace) {
 		if e.ControlledBy(OwnerReference(ps)) {
-			existing[e.Name] = e
+			existing[e.Name()] = e
 		}
 	}
 
@@ -108,8 +108,9 @@ func (r *SettingsReconciler) Reconcile(ctx context.Context, req reconcile.Reques
 		bound++
 	}
 	for _, e := range existing {
-		stale := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ps.Namespace, Name: e.Name}}
-		err := r.Client.Delete(ctx, stale, client.Preconditions{UID: &e.UID})
+		stale := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ps.Namespace, Name: e.Name()}}
+		uid := e.UID()
+		err := r.Client.Delete(ctx, stale, client.Preconditions{UID: &uid})
 		if err != nil && !apierrors.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("deleting RoleBinding %s: %w", klog.KObj(stale), err))
 			continue
