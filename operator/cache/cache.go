@@ -11,8 +11,8 @@
 //     session controls it, the status the session reconciler reads, so that a
 //     foreign pod costs the same few hundred bytes whatever it carries;
 //   - Namespaces labelled ambient-code.io/managed=true, identity and phase only;
-//   - AgenticSessions not labelled ambient-code.io/archived, and ProjectSettings,
-//     as typed objects;
+//   - AgenticSessions not labelled ambient-code.io/archived, as typed objects;
+//   - ProjectSettings, typed, cut to the spec and status the reconcilers read;
 //   - the operator's own runner Services, by label, as identity and controller
 //     reference only, so that their deletion or change wakes the session's
 //     reconcile (drift repair).
@@ -63,7 +63,7 @@ func Options(scheme *runtime.Scheme, s Scope) crcache.Options {
 			// Archived sessions (terminal, nothing running) leave the cache: the
 			// watch sends a delete when an object stops matching (operator/archive).
 			&v1alpha1.AgenticSession{}:  {Label: v1alpha1.NotArchivedSelector()},
-			&v1alpha1.ProjectSettings{}: {},
+			&v1alpha1.ProjectSettings{}: {Transform: SlimProjectSettings},
 			// Watched so that a deleted or edited runner Service is repaired at
 			// once, and kept as identity and owner only; reads of them still go
 			// to the API server (Uncached), and only the operator's own, by

@@ -1,6 +1,8 @@
 package cache
 
 import (
+	"unique"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -131,6 +133,7 @@ func SlimNamespace(obj any) (any, error) {
 		return StripObject(obj)
 	}
 	ns.ManagedFields, ns.Labels, ns.Annotations = nil, nil, nil
+	ns.Name = Intern(ns.Name)
 	ns.Spec = corev1.NamespaceSpec{}
 	ns.Status = corev1.NamespaceStatus{Phase: ns.Status.Phase}
 	return ns, nil
@@ -162,3 +165,47 @@ var (
 	_ toolscache.TransformFunc = SlimPod
 	_ toolscache.TransformFunc = SlimNamespace
 )
+
+// SlimProjectSettings keeps of a ProjectSettings what the operator reads: its
+// identity, generation (the controller's predicate), deletionTimestamp, the spec
+// the reconcilers act on (groupAccess, inactivityTimeoutSeconds, mcpServers)
+// and the status its reconciler compares before patching it. Labels,
+// annotations, ownerReferences, finalizers and the spec's repositories and
+// runnerSecretsName (the backend's; the runner Secret's name is fixed, see
+// session.RunnerSecretsName) go: nothing reads them, and the status patch is a
+// merge patch between two copies that both lack them. The name is the one a
+// ProjectSettings may have and the namespace is interned, so neither holds a
+// string of its own in each of hundreds of projects.
+func SlimProjectSettings(obj any) (any, error) {
+	ps, ok := obj.(*v1alpha1.ProjectSettings)
+	if !ok {
+		return StripObject(obj)
+	}
+	name := ps.Name
+	if name == v1alpha1.ProjectSettingsName {
+		name = v1alpha1.ProjectSettingsName
+	}
+	return &v1alpha1.ProjectSettings{
+		TypeMeta: ps.TypeMeta,
+		ObjectMeta: metav1.ObjectMeta{
+			Name:              name,
+			Namespace:         Intern(ps.Namespace),
+			UID:               ps.UID,
+			ResourceVersion:   ps.ResourceVersion,
+			Generation:        ps.Generation,
+			CreationTimestamp: ps.CreationTimestamp,
+			DeletionTimestamp: ps.DeletionTimestamp,
+		},
+		Spec: v1alpha1.ProjectSettingsSpec{
+			GroupAccess:              ps.Spec.GroupAccess,
+			InactivityTimeoutSeconds: ps.Spec.InactivityTimeoutSeconds,
+			MCPServers:               ps.Spec.MCPServers,
+		},
+		Status: ps.Status,
+	}, nil
+}
+
+// Intern returns the canonical copy of s (unique.Make): a namespace's name
+// recurs in its Namespace, its ProjectSettings and every table of
+// operator/ledger, which holds handles to it, so one string serves them all.
+func Intern(s string) string { return unique.Make(s).Value() }

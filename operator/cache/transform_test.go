@@ -1,8 +1,10 @@
 package cache
 
 import (
+	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -149,6 +151,52 @@ func TestSlimNamespaceKeepsIdentityAndPhase(t *testing.T) {
 	}, out)
 }
 
+func TestSlimProjectSettingsKeepsWhatTheReconcilersRead(t *testing.T) {
+	timeout := 3600
+	deleting := metav1.NewTime(time.Unix(1700000000, 0))
+	ps := &v1alpha1.ProjectSettings{
+		TypeMeta: metav1.TypeMeta{APIVersion: v1alpha1.GroupVersion.String(), Kind: "ProjectSettings"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name: strings.Clone(v1alpha1.ProjectSettingsName), Namespace: strings.Clone("proj"), UID: "ps-uid", ResourceVersion: "9", Generation: 3,
+			CreationTimestamp: metav1.NewTime(time.Unix(1600000000, 0)), DeletionTimestamp: &deleting,
+			Labels:          map[string]string{"app": "backend"},
+			Annotations:     map[string]string{"ambient-code.io/created-by": "alice", LastAppliedAnnotation: "{}"},
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Namespace", Name: "proj", UID: "ns-uid"}},
+			Finalizers:      []string{"example.com/keep"},
+			ManagedFields:   managedFields,
+		},
+		Spec: v1alpha1.ProjectSettingsSpec{
+			GroupAccess:              []v1alpha1.GroupAccess{{GroupName: "devs", Role: "edit"}},
+			RunnerSecretsName:        "ambient-runner-secrets",
+			Repositories:             []v1alpha1.ProjectRepository{{URL: "https://github.com/example/repo.git", Branch: "main", Provider: "github"}},
+			InactivityTimeoutSeconds: &timeout,
+			MCPServers:               &v1alpha1.MCPServers{Disabled: []string{"github"}},
+		},
+		Status: v1alpha1.ProjectSettingsStatus{GroupBindingsCreated: 1, LimitRangeReady: ptr.To(true), ScheduledSessionRBACReady: ptr.To(false)},
+	}
+	out, err := SlimProjectSettings(ps)
+	require.NoError(t, err)
+	assert.Equal(t, &v1alpha1.ProjectSettings{
+		TypeMeta: ps.TypeMeta,
+		ObjectMeta: metav1.ObjectMeta{Name: v1alpha1.ProjectSettingsName, Namespace: "proj", UID: "ps-uid", ResourceVersion: "9", Generation: 3,
+			CreationTimestamp: ps.CreationTimestamp, DeletionTimestamp: &deleting},
+		Spec:   v1alpha1.ProjectSettingsSpec{GroupAccess: ps.Spec.GroupAccess, InactivityTimeoutSeconds: &timeout, MCPServers: ps.Spec.MCPServers},
+		Status: ps.Status,
+	}, out)
+	slim := out.(*v1alpha1.ProjectSettings)
+	assert.Same(t, unsafe.StringData(Intern("proj")), unsafe.StringData(slim.Namespace), "the namespace is the interned copy")
+	assert.NotSame(t, unsafe.StringData(ps.Name), unsafe.StringData(slim.Name), "the name is the constant, not the decoded string")
+
+	again, err := SlimProjectSettings(slim)
+	require.NoError(t, err)
+	assert.Equal(t, slim, again, "idempotent, as client-go asks of a transform")
+
+	// Not a ProjectSettings: stripped as any other object.
+	pod, err := SlimProjectSettings(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{ManagedFields: managedFields}})
+	require.NoError(t, err)
+	assert.Nil(t, pod.(*corev1.Pod).ManagedFields)
+}
+
 func TestStripObjectDropsManagedFieldsAndLastApplied(t *testing.T) {
 	s := &v1alpha1.AgenticSession{
 		ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "proj", ManagedFields: managedFields,
@@ -177,7 +225,7 @@ func TestOptionsUseTheSlimTransforms(t *testing.T) {
 	opts := Options(nil, Scope{})
 	for obj, by := range opts.ByObject {
 		switch obj.(type) {
-		case *corev1.Pod, *corev1.Namespace, *corev1.Service:
+		case *corev1.Pod, *corev1.Namespace, *corev1.Service, *v1alpha1.ProjectSettings:
 			assert.NotNil(t, by.Transform, "%T has its own transform", obj)
 		default:
 			assert.Nil(t, by.Transform, "%T falls back to the default transform", obj)
