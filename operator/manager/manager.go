@@ -220,9 +220,6 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err := mgr.Add(watcher); err != nil {
 		return nil, fmt.Errorf("adding the archive watch: %w", err)
 	}
-	if err := (&project.NamespaceReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
-		return nil, fmt.Errorf("setting up the namespace controller: %w", err)
-	}
 	settings := &project.SettingsReconciler{Client: mgr.GetClient(), Recorder: events,
 		Owned: project.NewOwned(owned, opts.Scope.Namespace), Live: mgr.GetAPIReader(),
 		BackendNamespace: opts.Runner.Platform.BackendNamespace, TriggerClusterRole: opts.TriggerClusterRole}

@@ -68,12 +68,19 @@ const DefaultConflictRecheck = 5 * time.Minute
 // errNameTaken: a RoleBinding of the binding's name is not controlled by the ProjectSettings.
 var errNameTaken = errors.New("not controlled by the ProjectSettings")
 
-// Reconcile creates, repairs and removes the RoleBindings of one ProjectSettings.
+// Reconcile creates, repairs and removes the RoleBindings and other objects of
+// one ProjectSettings, and creates the default one when a managed namespace has
+// none.
 func (r *SettingsReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	ps := &v1alpha1.ProjectSettings{}
 	if err := r.Client.Get(ctx, req.NamespacedName, ps); err != nil {
-		// Gone: its RoleBindings go with it (controller ownerReferences).
-		return reconcile.Result{}, client.IgnoreNotFound(err)
+		if !apierrors.IsNotFound(err) || req.Name != v1alpha1.ProjectSettingsName {
+			return reconcile.Result{}, client.IgnoreNotFound(err)
+		}
+		// None in a managed namespace (the gate let the request through): a new
+		// project, or its settings were deleted, and their RoleBindings went with
+		// them (controller ownerReferences). It gets the default.
+		return reconcile.Result{}, createDefault(ctx, r.Client, req.Namespace)
 	}
 	if ps.DeletionTimestamp != nil {
 		return reconcile.Result{}, nil
@@ -257,9 +264,10 @@ func (r *SettingsReconciler) reportTaken(ctx context.Context, ps *v1alpha1.Proje
 
 // SetupWithManager registers r on mgr behind gate (ProjectSettings outside the
 // managed namespaces are ignored). Only the singleton named "projectsettings" is
-// reconciled, and only when its spec changes, one of its RoleBindings is deleted
-// or edited (watched, cached as identity and owner only), at start, or when its namespace becomes
-// managed, so a resync costs no RoleBinding LIST.
+// reconciled, and only when its spec changes, it is deleted, one of its owned
+// objects is deleted or edited (operator/ledger), at start, or when its
+// namespace becomes managed (which also covers every managed namespace at start,
+// so one that has none gets the default), so a resync costs no request.
 func (r *SettingsReconciler) SetupWithManager(mgr ctrl.Manager, gate *scope.Gate) error {
 	singleton := predicate.NewPredicateFuncs(func(o client.Object) bool {
 		return o.GetName() == v1alpha1.ProjectSettingsName
