@@ -49,6 +49,8 @@ type Entry struct {
 	Content uint64
 	// Deleting: the object has a deletionTimestamp.
 	Deleting bool
+	// table tags the entry in a book that several Tables share.
+	table uint8
 }
 
 // NewEntry returns the entry of an object named name with uid.
@@ -172,49 +174,75 @@ type Kind struct {
 }
 
 // Table is the ledger of one Kind, by namespace. It implements the Reflector's
-// store.
+// store. Tables made together (NewTables) keep their entries in one book.
 type Table struct {
 	kind Kind
+	book *book
+	// id tags the table's entries in its book.
+	id uint8
 
-	mu sync.RWMutex
-	// Namespaces are interned: every table holds the same few hundred.
-	byNamespace map[unique.Handle[string]][]Entry
-	changed     func(namespace, name string)
+	mu      sync.RWMutex // guards changed
+	changed func(namespace, name string)
 
 	syncOnce sync.Once
 	synced   chan struct{}
 }
 
+// book holds the entries of the Tables that share it, by namespace: a
+// project's objects of every kind in one slice under one map key, rather than
+// a map and a slice per kind for the same few hundred namespaces (namespaces
+// are interned).
+type book struct {
+	mu          sync.RWMutex
+	byNamespace map[unique.Handle[string]][]Entry
+}
+
 // NewTable returns the empty table of k; it fills once its Ledger starts.
-func NewTable(k Kind) *Table {
-	return &Table{kind: k, byNamespace: map[unique.Handle[string]][]Entry{}, synced: make(chan struct{})}
+func NewTable(k Kind) *Table { return NewTables(k)[0] }
+
+// NewTables returns the empty tables of kinds, sharing one book: made for
+// objects that come in the same namespaces, such as a project's.
+func NewTables(kinds ...Kind) []*Table {
+	if len(kinds) > 255 {
+		panic("ledger: more than 255 tables in one book")
+	}
+	b := &book{byNamespace: map[unique.Handle[string]][]Entry{}}
+	tables := make([]*Table, len(kinds))
+	for i, k := range kinds {
+		tables[i] = &Table{kind: k, book: b, id: uint8(i), synced: make(chan struct{})}
+	}
+	return tables
 }
 
 // Get returns the entry of name in namespace.
 func (t *Table) Get(namespace, name string) (Entry, bool) {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	es := t.byNamespace[unique.Make(namespace)]
-	if i := indexOf(es, name); i >= 0 {
-		return es[i], true
+	t.book.mu.RLock()
+	defer t.book.mu.RUnlock()
+	es := t.book.byNamespace[unique.Make(namespace)]
+	if i := t.indexOf(es, name); i >= 0 {
+		return untagged(es[i]), true
 	}
 	return Entry{}, false
 }
 
 // InNamespace returns a copy of the entries of namespace.
 func (t *Table) InNamespace(namespace string) []Entry {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	return append([]Entry(nil), t.byNamespace[unique.Make(namespace)]...)
+	t.book.mu.RLock()
+	defer t.book.mu.RUnlock()
+	return t.own(t.book.byNamespace[unique.Make(namespace)])
 }
 
 // Len is the number of entries.
 func (t *Table) Len() int {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
+	t.book.mu.RLock()
+	defer t.book.mu.RUnlock()
 	n := 0
-	for _, es := range t.byNamespace {
-		n += len(es)
+	for _, es := range t.book.byNamespace {
+		for i := range es {
+			if es[i].table == t.id {
+				n++
+			}
+		}
 	}
 	return n
 }
@@ -234,6 +262,7 @@ func (t *Table) entryOf(obj any) (unique.Handle[string], Entry, error) {
 	}
 	e := NewEntry(m.GetName(), m.GetUID())
 	e.Deleting = m.GetDeletionTimestamp() != nil
+	e.table = t.id
 	if ref := metav1.GetControllerOfNoCopy(m); ref != nil {
 		e.Controller = ControllerDigest(*ref)
 	}
@@ -259,17 +288,18 @@ func (t *Table) Update(obj any) error {
 	if err != nil {
 		return err
 	}
-	t.mu.Lock()
-	es := t.byNamespace[ns]
-	i := indexOf(es, e.Name())
+	b := t.book
+	b.mu.Lock()
+	es := b.byNamespace[ns]
+	i := t.indexOf(es, e.Name())
 	changed := i < 0 || es[i] != e
 	switch {
 	case i < 0:
-		t.byNamespace[ns] = append(es, e)
+		b.byNamespace[ns] = append(es, e)
 	case changed:
 		es[i] = e
 	}
-	t.mu.Unlock()
+	b.mu.Unlock()
 	if changed {
 		t.report(ns.Value(), e.Name())
 	}
@@ -282,29 +312,30 @@ func (t *Table) Delete(obj any) error {
 	if err != nil {
 		return err
 	}
-	t.mu.Lock()
-	es := t.byNamespace[ns]
-	i := indexOf(es, e.Name())
+	b := t.book
+	b.mu.Lock()
+	es := b.byNamespace[ns]
+	i := t.indexOf(es, e.Name())
 	if i >= 0 {
 		es = append(es[:i], es[i+1:]...)
 		if len(es) == 0 {
-			delete(t.byNamespace, ns)
+			delete(b.byNamespace, ns)
 		} else {
-			t.byNamespace[ns] = es
+			b.byNamespace[ns] = es
 		}
 	}
-	t.mu.Unlock()
+	b.mu.Unlock()
 	if i >= 0 {
 		t.report(ns.Value(), e.Name())
 	}
 	return nil
 }
 
-// Replace implements the Reflector's store: the list replaces the table, and
-// every entry that differs, new or gone, is reported (after a relist, what
-// changed while the watch was down).
+// Replace implements the Reflector's store: the list replaces the table's
+// entries, and every entry that differs, new or gone, is reported (after a
+// relist, what changed while the watch was down).
 func (t *Table) Replace(list []any, _ string) error {
-	next := make(map[unique.Handle[string]][]Entry, len(t.byNamespace))
+	next := map[unique.Handle[string]][]Entry{}
 	for _, obj := range list {
 		ns, e, err := t.entryOf(obj)
 		if err != nil {
@@ -312,21 +343,43 @@ func (t *Table) Replace(list []any, _ string) error {
 		}
 		next[ns] = append(next[ns], e)
 	}
-	t.mu.Lock()
-	prev := t.byNamespace
-	t.byNamespace = next
-	t.mu.Unlock()
-	for ns, es := range next {
-		for _, name := range differing(prev[ns], es) {
-			t.report(ns.Value(), name)
+	type change struct{ namespace, name string }
+	var changes []change
+	b := t.book
+	b.mu.Lock()
+	for ns, es := range b.byNamespace {
+		was := t.own(es)
+		if len(was) == 0 {
+			continue
 		}
-	}
-	for ns, es := range prev {
-		if _, ok := next[ns]; !ok {
-			for _, e := range es {
-				t.report(ns.Value(), e.Name())
+		is := next[ns]
+		for _, name := range differing(was, is) {
+			changes = append(changes, change{ns.Value(), name})
+		}
+		kept := es[:0]
+		for _, e := range es {
+			if e.table != t.id {
+				kept = append(kept, e)
 			}
 		}
+		kept = append(kept, is...)
+		if len(kept) == 0 {
+			delete(b.byNamespace, ns)
+		} else {
+			b.byNamespace[ns] = kept
+		}
+		delete(next, ns)
+	}
+	// What is left is new to the table in its namespace.
+	for ns, is := range next {
+		b.byNamespace[ns] = append(b.byNamespace[ns], is...)
+		for _, e := range is {
+			changes = append(changes, change{ns.Value(), e.Name()})
+		}
+	}
+	b.mu.Unlock()
+	for _, c := range changes {
+		t.report(c.namespace, c.name)
 	}
 	t.syncOnce.Do(func() { close(t.synced) })
 	return nil
@@ -344,7 +397,36 @@ func (t *Table) report(namespace, name string) {
 	}
 }
 
-func indexOf(es []Entry, name string) int {
+// indexOf is the index of the table's entry of name among es, -1 if none.
+func (t *Table) indexOf(es []Entry, name string) int {
+	h := unique.Make(name)
+	for i := range es {
+		if es[i].table == t.id && es[i].name == h {
+			return i
+		}
+	}
+	return -1
+}
+
+// own returns copies of the table's entries among es.
+func (t *Table) own(es []Entry) []Entry {
+	var out []Entry
+	for _, e := range es {
+		if e.table == t.id {
+			out = append(out, untagged(e))
+		}
+	}
+	return out
+}
+
+// untagged is e as callers see it: without the tag of the table that holds it.
+func untagged(e Entry) Entry {
+	e.table = 0
+	return e
+}
+
+// indexOfName is the index of the entry of name in es, all of one table.
+func indexOfName(es []Entry, name string) int {
 	h := unique.Make(name)
 	for i := range es {
 		if es[i].name == h {
@@ -358,12 +440,12 @@ func indexOf(es []Entry, name string) int {
 func differing(was, is []Entry) []string {
 	var names []string
 	for _, e := range is {
-		if i := indexOf(was, e.Name()); i < 0 || was[i] != e {
+		if i := indexOfName(was, e.Name()); i < 0 || untagged(was[i]) != untagged(e) {
 			names = append(names, e.Name())
 		}
 	}
 	for _, e := range was {
-		if indexOf(is, e.Name()) < 0 {
+		if indexOfName(is, e.Name()) < 0 {
 			names = append(names, e.Name())
 		}
 	}

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +120,56 @@ func TestReplaceReportsOnlyEntriesThatDiffer(t *testing.T) {
 	assert.ElementsMatch(t, []string{"a/y", "a/z", "b/x", "c/x"}, rec.take())
 	_, ok := tab.Get("c", "x")
 	assert.False(t, ok)
+}
+
+// Tables sharing a book keep apart: the same name in the same namespace is one
+// entry per table, and each table's writes and relists touch and report its own.
+func TestTablesOfOneBookKeepApart(t *testing.T) {
+	tables := NewTables(
+		Kind{Name: "group RoleBinding", Object: &rbacv1.RoleBinding{}, Content: roleRefContent},
+		Kind{Name: "RoleBinding", Object: &rbacv1.RoleBinding{}, Content: roleRefContent},
+	)
+	groups, others := tables[0], tables[1]
+	var got []string
+	for i, tab := range tables {
+		tab.changed = func(ns, name string) { got = append(got, fmt.Sprintf("%d:%s/%s", i, ns, name)) }
+	}
+	take := func() []string { g := got; got = nil; return g }
+
+	require.NoError(t, groups.Replace([]any{binding("a", "x", "edit", owner), binding("b", "x", "edit", owner)}, "1"))
+	require.NoError(t, others.Replace([]any{binding("a", "x", "view"), binding("a", "y", "view")}, "1"))
+	assert.ElementsMatch(t, []string{"0:a/x", "0:b/x", "1:a/x", "1:a/y"}, take())
+	assert.Equal(t, 2, groups.Len())
+	assert.Equal(t, 2, others.Len())
+
+	g, _ := groups.Get("a", "x")
+	o, _ := others.Get("a", "x")
+	assert.True(t, g.ControlledBy(owner))
+	assert.False(t, o.ControlledBy(owner), "each table has its own a/x")
+	assert.NotEqual(t, g.Content, o.Content)
+	assert.Len(t, others.InNamespace("a"), 2)
+	assert.Len(t, groups.InNamespace("a"), 1)
+	_, ok := groups.Get("a", "y")
+	assert.False(t, ok, "a/y is the other table's")
+
+	// A relist of one table with nothing changed reports nothing and leaves the
+	// other's entries where they were.
+	require.NoError(t, others.Replace([]any{binding("a", "x", "view"), binding("a", "y", "view")}, "2"))
+	assert.Empty(t, take())
+	require.NoError(t, groups.Replace([]any{binding("b", "x", "edit", owner)}, "2"))
+	assert.Equal(t, []string{"0:a/x"}, take())
+	_, ok = others.Get("a", "x")
+	assert.True(t, ok)
+	assert.Equal(t, 1, groups.Len())
+
+	require.NoError(t, others.Delete(binding("a", "x", "view")))
+	require.NoError(t, others.Delete(binding("a", "y", "view")))
+	assert.Equal(t, []string{"1:a/x", "1:a/y"}, take())
+	assert.Empty(t, others.InNamespace("a"))
+	_, ok = groups.Get("b", "x")
+	assert.True(t, ok, "deleting one table's entries keeps the other's")
+	require.NoError(t, groups.Update(binding("b", "x", "edit", owner)))
+	assert.Empty(t, take(), "an unchanged update reports nothing")
 }
 
 func TestControllerDigestIgnoresVersionButNotIdentity(t *testing.T) {

@@ -50,18 +50,20 @@ func NewOwned(cs kubernetes.Interface, namespace string) *Owned {
 		})
 	}
 	rbac, core := cs.RbacV1().RESTClient(), cs.CoreV1().RESTClient()
-	o := &Owned{
-		GroupBindings: ledger.NewTable(ledger.Kind{Name: "group RoleBinding", Object: &rbacv1.RoleBinding{},
-			ListWatch: watch(rbac, "rolebindings", selectorGroupBindings), Content: ledger.RoleBindingContent}),
-		Bindings: ledger.NewTable(ledger.Kind{Name: "RoleBinding", Object: &rbacv1.RoleBinding{},
-			ListWatch: watch(rbac, "rolebindings", selectorBindings), Content: ledger.RoleBindingContent}),
-		LimitRanges: ledger.NewTable(ledger.Kind{Name: "LimitRange", Object: &corev1.LimitRange{},
-			ListWatch: watch(core, "limitranges", selectorManaged)}),
-		ServiceAccounts: ledger.NewTable(ledger.Kind{Name: "ServiceAccount", Object: &corev1.ServiceAccount{},
-			ListWatch: watch(core, "serviceaccounts", selectorManaged)}),
-		NetworkPolicies: ledger.NewTable(ledger.Kind{Name: "NetworkPolicy", Object: &networkingv1.NetworkPolicy{},
-			ListWatch: watch(cs.NetworkingV1().RESTClient(), "networkpolicies", selectorManaged), Content: networkPolicyContent}),
-	}
+	// One book: every table holds the same managed namespaces.
+	tables := ledger.NewTables(
+		ledger.Kind{Name: "group RoleBinding", Object: &rbacv1.RoleBinding{},
+			ListWatch: watch(rbac, "rolebindings", selectorGroupBindings), Content: ledger.RoleBindingContent},
+		ledger.Kind{Name: "RoleBinding", Object: &rbacv1.RoleBinding{},
+			ListWatch: watch(rbac, "rolebindings", selectorBindings), Content: ledger.RoleBindingContent},
+		ledger.Kind{Name: "LimitRange", Object: &corev1.LimitRange{},
+			ListWatch: watch(core, "limitranges", selectorManaged)},
+		ledger.Kind{Name: "ServiceAccount", Object: &corev1.ServiceAccount{},
+			ListWatch: watch(core, "serviceaccounts", selectorManaged)},
+		ledger.Kind{Name: "NetworkPolicy", Object: &networkingv1.NetworkPolicy{},
+			ListWatch: watch(cs.NetworkingV1().RESTClient(), "networkpolicies", selectorManaged), Content: networkPolicyContent},
+	)
+	o := &Owned{GroupBindings: tables[0], Bindings: tables[1], LimitRanges: tables[2], ServiceAccounts: tables[3], NetworkPolicies: tables[4]}
 	o.Source = &ledger.Ledger{
 		Tables: []*ledger.Table{o.GroupBindings, o.Bindings, o.LimitRanges, o.ServiceAccounts, o.NetworkPolicies},
 		Requests: func(_ *ledger.Table, namespace, _ string) []reconcile.Request {

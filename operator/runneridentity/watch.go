@@ -41,17 +41,19 @@ type Watched struct {
 // md, so no token ever reaches the operator's memory through the watch.
 func NewWatched(cs kubernetes.Interface, md metadata.Interface, namespace string) *Watched {
 	selector := v1alpha1.ActiveRunnerSelector().String()
-	w := &Watched{
-		ServiceAccounts: ledger.NewTable(ledger.Kind{Name: "runner ServiceAccount", Object: &metav1.PartialObjectMetadata{},
+	// One book: a session's three objects are in its namespace.
+	tables := ledger.NewTables(
+		ledger.Kind{Name: "runner ServiceAccount", Object: &metav1.PartialObjectMetadata{},
 			ListWatch: metadataListWatch(md, corev1.SchemeGroupVersion.WithResource("serviceaccounts"), namespace, selector),
-			Content:   serviceAccountContent}),
-		RoleBindings: ledger.NewTable(ledger.Kind{Name: "runner RoleBinding", Object: &rbacv1.RoleBinding{},
+			Content:   serviceAccountContent},
+		ledger.Kind{Name: "runner RoleBinding", Object: &rbacv1.RoleBinding{},
 			ListWatch: toolscache.NewFilteredListWatchFromClient(cs.RbacV1().RESTClient(), "rolebindings", namespace,
 				func(o *metav1.ListOptions) { o.LabelSelector = selector }),
-			Content: ledger.RoleBindingContent}),
-		Secrets: ledger.NewTable(ledger.Kind{Name: "runner token Secret", Object: &metav1.PartialObjectMetadata{},
-			ListWatch: metadataListWatch(md, corev1.SchemeGroupVersion.WithResource("secrets"), namespace, selector)}),
-	}
+			Content: ledger.RoleBindingContent},
+		ledger.Kind{Name: "runner token Secret", Object: &metav1.PartialObjectMetadata{},
+			ListWatch: metadataListWatch(md, corev1.SchemeGroupVersion.WithResource("secrets"), namespace, selector)},
+	)
+	w := &Watched{ServiceAccounts: tables[0], RoleBindings: tables[1], Secrets: tables[2]}
 	w.Source = &ledger.Ledger{
 		Tables: []*ledger.Table{w.ServiceAccounts, w.RoleBindings, w.Secrets},
 		Requests: func(t *ledger.Table, namespace, name string) []reconcile.Request {
