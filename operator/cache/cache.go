@@ -27,11 +27,16 @@
 package cache
 
 import (
+	"maps"
+	"reflect"
+	"time"
+
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
+	toolscache "k8s.io/client-go/tools/cache"
 	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -58,6 +63,7 @@ func Options(scheme *runtime.Scheme, s Scope) crcache.Options {
 		// A Get or List of a kind below that is not listed fails loudly rather than
 		// starting an informer over the whole cluster.
 		ReaderFailOnMissingInformer: true,
+		NewInformer:                 newInformer,
 		ByObject: map[client.Object]crcache.ByObject{
 			&corev1.Pod{}: {Label: v1alpha1.RunnerPodSelector(), Transform: SlimPod},
 			// Archived sessions (terminal, nothing running) leave the cache: the
@@ -78,6 +84,29 @@ func Options(scheme *runtime.Scheme, s Scope) crcache.Options {
 	}
 	opts.ByObject[&corev1.Namespace{}] = namespaces
 	return opts
+}
+
+// Unindexed are the cached kinds the operator never lists by namespace: a
+// ProjectSettings is the one of its namespace (read by name) and Namespaces are
+// cluster-scoped. Their informers go without controller-runtime's namespace
+// index, which for ProjectSettings is a set per managed namespace holding one
+// key; a List of them in a namespace fails ("Index with name namespace does not
+// exist") instead of answering.
+func Unindexed() []client.Object {
+	return []client.Object{&v1alpha1.ProjectSettings{}, &corev1.Namespace{}}
+}
+
+// newInformer is client-go's, with the namespace index left out for the
+// Unindexed kinds.
+func newInformer(lw toolscache.ListerWatcher, obj runtime.Object, resync time.Duration, indexers toolscache.Indexers) toolscache.SharedIndexInformer {
+	for _, u := range Unindexed() {
+		if reflect.TypeOf(obj) == reflect.TypeOf(u) {
+			indexers = maps.Clone(indexers)
+			delete(indexers, toolscache.NamespaceIndex)
+			break
+		}
+	}
+	return toolscache.NewSharedIndexInformer(lw, obj, resync, indexers)
 }
 
 // Uncached lists the kinds the operator reads from the API server directly (or

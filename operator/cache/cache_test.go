@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ambient-code/agentic-operator/operator/api/v1alpha1"
@@ -67,3 +69,24 @@ func TestClientOptionsBypassTheCacheForUncachedKinds(t *testing.T) {
 }
 
 func typeName(o client.Object) string { return fmt.Sprintf("%T", o) }
+
+func TestUnindexedKindsGoWithoutTheNamespaceIndex(t *testing.T) {
+	indexers := toolscache.Indexers{toolscache.NamespaceIndex: toolscache.MetaNamespaceIndexFunc}
+	lw := &toolscache.ListWatch{}
+	for obj, indexed := range map[runtime.Object]bool{
+		&v1alpha1.ProjectSettings{}: false,
+		&corev1.Namespace{}:         false,
+		&v1alpha1.AgenticSession{}:  true, // listed by namespace (inactivity, a newly managed namespace)
+		&corev1.Pod{}:               true,
+	} {
+		got := newInformer(lw, obj, 0, indexers).GetIndexer().GetIndexers()
+		_, ok := got[toolscache.NamespaceIndex]
+		assert.Equal(t, indexed, ok, "%T", obj)
+	}
+	assert.Contains(t, indexers, toolscache.NamespaceIndex, "the caller's indexers are left as they were")
+
+	// A List in a namespace of an unindexed kind fails rather than answering.
+	inf := newInformer(lw, &v1alpha1.ProjectSettings{}, 0, indexers)
+	_, err := inf.GetIndexer().ByIndex(toolscache.NamespaceIndex, "proj")
+	assert.ErrorContains(t, err, "does not exist")
+}
