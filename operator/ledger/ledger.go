@@ -69,15 +69,15 @@ func (e Entry) Name() string {
 // UID is the object's, for a delete with a precondition.
 func (e Entry) UID() types.UID { return e.uid.UID() }
 
-// compactUID is a UID in the API server's form (a lowercase, hyphenated UUID)
-// as its 16 bytes, or any other UID as a string of its own.
+// compactUID is a UID in the API server's form (a lowercase, hyphenated UUID,
+// not the nil one) as its 16 bytes, or any other UID as a string of its own.
 type compactUID struct {
 	uuid  uuid.UUID
 	other string
 }
 
 func compactUIDOf(uid types.UID) compactUID {
-	if u, err := uuid.Parse(string(uid)); err == nil && u.String() == string(uid) {
+	if u, err := uuid.Parse(string(uid)); err == nil && u != (uuid.UUID{}) && u.String() == string(uid) {
 		return compactUID{uuid: u}
 	}
 	return compactUID{other: strings.Clone(string(uid))}

@@ -262,6 +262,7 @@ func TestEntryKeepsNameAndUIDCompactly(t *testing.T) {
 		"0A5F3C2E-7D41-4B8E-9C3A-1F2E3D4C5B6A", // any other form is kept as it is
 		"urn:uuid:0a5f3c2e-7d41-4b8e-9c3a-1f2e3d4c5b6a",
 		"pod-uid-1",
+		"00000000-0000-0000-0000-000000000000",
 		"",
 	} {
 		e := NewEntry("runner-allow-backend-only", uid)
